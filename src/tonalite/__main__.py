@@ -1,0 +1,3 @@
+from tonalite.cli import main
+
+main()

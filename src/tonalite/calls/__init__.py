@@ -1,0 +1,1 @@
+"""The call core: calls, legs, bridges and the media ports features use."""

@@ -1,0 +1,145 @@
+"""Settings: TONALITE_* environment variables, an optional TOML file, and the `serve` flags on top."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Transport(StrEnum):
+    UDP = "udp"
+    TCP = "tcp"
+    TLS = "tls"
+
+
+@dataclass(frozen=True, slots=True)
+class ListenAddress:
+    transport: Transport
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, text: str, default_port: int) -> ListenAddress:
+        """Parse `[transport:]host[:port]`; an IPv6 host is written in brackets."""
+        text = text.strip()
+        transport = Transport.UDP
+        head, sep, rest = text.partition(":")
+        if sep and head.lower() in Transport.__members__.values():
+            transport = Transport(head.lower())
+            text = rest
+        if text.startswith("["):
+            host, bracket, tail = text[1:].partition("]")
+            if not bracket or (tail and not tail.startswith(":")):
+                raise ValueError(f"malformed address {text!r}")
+            port_text = tail[1:]
+        else:
+            host, _, port_text = text.partition(":")
+        if not host:
+            raise ValueError(f"missing host in {text!r}")
+        try:
+            port = int(port_text) if port_text else default_port
+        except ValueError:
+            raise ValueError(f"port must be a number in {text!r}") from None
+        if not 0 < port < 65536:
+            raise ValueError(f"port out of range in {text!r}")
+        return cls(transport, host, port)
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.transport.value}:{host}:{self.port}"
+
+
+def _parse_port_range(text: str) -> tuple[int, int]:
+    low_text, sep, high_text = text.partition("-")
+    try:
+        low, high = int(low_text), int(high_text)
+    except ValueError:
+        raise ValueError(f"RTP ports must read LOW-HIGH, got {text!r}") from None
+    if not sep or not 1024 <= low < high <= 65535:
+        raise ValueError(f"RTP ports must read LOW-HIGH within 1024-65535, got {text!r}")
+    return low, high
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TONALITE_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    sip_listen: Annotated[list[ListenAddress], NoDecode] = Field(
+        default_factory=lambda: [ListenAddress(Transport.UDP, "0.0.0.0", 5060)]
+    )
+    http_listen: Annotated[ListenAddress, NoDecode] = ListenAddress(Transport.TCP, "127.0.0.1", 8080)
+    public_url: str = ""
+    sip_domain: str = "localhost"
+    rtp_ports: Annotated[tuple[int, int], NoDecode] = (10000, 20000)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    mail_from: str = "Tonalite <noreply@localhost>"
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = os.environ.get("TONALITE_CONFIG")
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_file)))
+        return tuple(sources)
+
+    @field_validator("sip_listen", mode="before")
+    @classmethod
+    def _split_sip_listen(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [ListenAddress.parse(part, 5060) for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [ListenAddress.parse(v, 5060) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("http_listen", mode="before")
+    @classmethod
+    def _parse_http_listen(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            address = ListenAddress.parse(value, 8080)
+            return ListenAddress(Transport.TCP, address.host, address.port)
+        return value
+
+    @field_validator("rtp_ports", mode="before")
+    @classmethod
+    def _parse_rtp_ports(cls, value: Any) -> Any:
+        return _parse_port_range(value) if isinstance(value, str) else value
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'tonalite.db'}"
+
+    @property
+    def panel_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/") + "/"
+        host = self.http_listen.host
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.http_listen.port}/"

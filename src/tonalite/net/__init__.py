@@ -1,0 +1,1 @@
+"""The asyncio edge: the only place with sockets and loop timers."""

@@ -1,0 +1,1 @@
+"""The web control panel: Jinja2 templates and htmx."""

@@ -1,0 +1,139 @@
+"""A line's call options: validated together, and every change recorded with where it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tonalite.clock import Clock
+from tonalite.services.errors import InvalidInput
+from tonalite.services.lines import owned_line
+from tonalite.services.numbering import parse_number
+from tonalite.services.principal import Principal
+from tonalite.services.secrets import hash_password
+from tonalite.store.database import Database
+from tonalite.store.models import AliasNumber, ChangeOrigin, ForwardNature, Line, LineOptionChange, LineOptions
+
+FORWARDS = ("forward_unconditional", "forward_no_reply", "forward_busy", "forward_backup")
+FLAGS = (
+    "do_not_disturb",
+    "absent_subscriber",
+    "anonymous_call_rejection",
+    "identification_restriction",
+    "call_waiting",
+    "lock_out_call",
+)
+NO_REPLY_DELAY_RANGE = (5, 120)
+PIN_FIELD = "lock_out_call_password"
+EDITABLE = frozenset(
+    [*FORWARDS, *FLAGS, "forward_no_reply_delay", "display_number", PIN_FIELD]
+    + [f"{forward}_{part}" for forward in FORWARDS for part in ("number", "nature")]
+)
+
+
+class LineOptionsService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def get(self, principal: Principal, group_id: int, number: str) -> LineOptions:
+        with self._db.session() as session:
+            return owned_line(session, principal, group_id, number).options
+
+    def update(
+        self,
+        principal: Principal,
+        group_id: int,
+        number: str,
+        changes: Mapping[str, Any],
+        origin: ChangeOrigin,
+    ) -> LineOptions:
+        """Apply `changes` (snake_case option names) all together, or none of them if one is invalid."""
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise InvalidInput("error.value_invalid", sorted(unknown)[0])
+        with self._db.session() as session:
+            line = owned_line(session, principal, group_id, number)
+            options = line.options
+            before = {name: _shown(getattr(options, name)) for name in EDITABLE - {PIN_FIELD}}
+            for name, value in changes.items():
+                if name == PIN_FIELD:
+                    options.lock_out_call_pin_hash = hash_password(_check_pin(value))
+                else:
+                    setattr(options, name, self._normalised(session, line, principal, name, value))
+            _check_consistency(options)
+            now = self._clock.wall()
+            for name, old in before.items():
+                new = _shown(getattr(options, name))
+                if new != old:
+                    session.add(
+                        LineOptionChange(
+                            line_id=line.id, field=name, old_value=old, new_value=new, origin=origin, changed_at=now
+                        )
+                    )
+            if PIN_FIELD in changes:
+                session.add(
+                    LineOptionChange(
+                        line_id=line.id, field=PIN_FIELD, old_value="", new_value="", origin=origin, changed_at=now
+                    )
+                )
+            return options
+
+    def _normalised(self, session: Session, line: Line, principal: Principal, name: str, value: Any) -> Any:
+        if name.endswith("_number") and name.startswith("forward_"):
+            return parse_number(value, principal.country, field=name) if value else ""
+        if name.endswith("_nature"):
+            try:
+                return ForwardNature(value)
+            except ValueError:
+                raise InvalidInput("error.value_invalid", name) from None
+        if name == "forward_no_reply_delay":
+            low, high = NO_REPLY_DELAY_RANGE
+            if not isinstance(value, int) or not low <= value <= high:
+                raise InvalidInput("error.delay_range", name, min=low, max=high)
+            return value
+        if name == "display_number":
+            return _group_number(session, line, principal, value) if value else ""
+        if not isinstance(value, bool):
+            raise InvalidInput("error.value_invalid", name)
+        return value
+
+
+def _group_number(session: Session, line: Line, principal: Principal, value: str) -> str:
+    """displayNumber may only present a number the line's billing group holds."""
+    number = parse_number(value, principal.country, field="display_number")
+    held = session.scalar(
+        select(Line.id).where(Line.number == number, Line.billing_group_id == line.billing_group_id)
+    ) or session.scalar(
+        select(AliasNumber.id).where(
+            AliasNumber.number == number, AliasNumber.billing_group_id == line.billing_group_id
+        )
+    )
+    if held is None:
+        raise InvalidInput("error.number_not_held", "display_number", number=number)
+    return number
+
+
+def _check_pin(value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 4 or not value.isdigit():
+        raise InvalidInput("error.pin_invalid", PIN_FIELD)
+    return value
+
+
+def _check_consistency(options: LineOptions) -> None:
+    for forward in FORWARDS:
+        active = getattr(options, forward)
+        nature = getattr(options, f"{forward}_nature")
+        if active and nature != ForwardNature.VOICEMAIL and not getattr(options, f"{forward}_number"):
+            raise InvalidInput("error.forward_number_required", f"{forward}_number")
+    if options.lock_out_call and not options.lock_out_call_pin_hash:
+        raise InvalidInput("error.pin_required", PIN_FIELD)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value.value if hasattr(value, "value") else value)
