@@ -7,6 +7,7 @@ import phonenumbers
 from tonalite.services.errors import InvalidInput
 
 MAX_INPUT_LENGTH = 40
+FRANCE_COUNTRY_CODE = 33
 
 
 def parse_number(text: str, country: str = "FR", field: str | None = None) -> str:
@@ -31,6 +32,6 @@ def format_national(e164: str) -> str:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
-    if phonenumbers.region_code_for_country_code(parsed.country_code) == "FR":
+    if parsed.country_code == FRANCE_COUNTRY_CODE:
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
