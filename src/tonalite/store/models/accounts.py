@@ -35,7 +35,9 @@ class Account(Base):
     country: Mapped[str] = mapped_column(String(2), default="FR")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    billing_groups: Mapped[list[BillingGroup]] = relationship(back_populates="account")
+    billing_groups: Mapped[list[BillingGroup]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class OperatorUser(Base):

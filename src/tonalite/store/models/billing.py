@@ -27,9 +27,14 @@ class BillingGroup(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     account: Mapped[Account] = relationship(back_populates="billing_groups")
-    lines: Mapped[list[Line]] = relationship(back_populates="billing_group", order_by="Line.number")
+    lines: Mapped[list[Line]] = relationship(
+        back_populates="billing_group", order_by="Line.number", cascade="all, delete-orphan", passive_deletes=True
+    )
     alias_numbers: Mapped[list[AliasNumber]] = relationship(
-        back_populates="billing_group", order_by="AliasNumber.number"
+        back_populates="billing_group",
+        order_by="AliasNumber.number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 

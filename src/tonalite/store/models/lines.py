@@ -35,9 +35,11 @@ class Line(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     billing_group: Mapped[BillingGroup] = relationship(back_populates="lines")
-    options: Mapped[LineOptions] = relationship(back_populates="line", uselist=False, cascade="all, delete-orphan")
+    options: Mapped[LineOptions] = relationship(
+        back_populates="line", uselist=False, cascade="all, delete-orphan", passive_deletes=True
+    )
     voicemail_box: Mapped[VoicemailBox | None] = relationship(
-        back_populates="line", uselist=False, cascade="all, delete-orphan"
+        back_populates="line", uselist=False, cascade="all, delete-orphan", passive_deletes=True
     )
 
 
