@@ -1,0 +1,38 @@
+"""The panel's URLs: built in one place for the templates, the redirects and the tests."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+HOME = "/"
+LOGIN = "/login"
+LINE_ROUTE = "/billing-groups/{group_id}/lines/{number}"
+RENAME = "display-name"
+RESET_PASSWORD = "sip-password"
+
+
+class LineTab(StrEnum):
+    """The tabs of a line's page, in the order they are shown; each is a page of its own."""
+
+    DASHBOARD = "dashboard"
+    CALLS = "calls"
+    VOICEMAIL = "voicemail"
+    SUPPORT = "support"
+
+
+def group_path(group_id: int) -> str:
+    return f"/billing-groups/{group_id}"
+
+
+def line_path(group_id: int, number: str, page: str = LineTab.DASHBOARD) -> str:
+    """A line's tab or form action; the number is written as its E.164 digits, which the services read back."""
+    return f"{group_path(group_id)}/lines/{number.removeprefix('+')}/{page}"
+
+
+def local_path(text: str) -> str:
+    """`text` if it is a path of this site, else the home page: a redirect never leaves the panel."""
+    parts = urlsplit(text)
+    if parts.scheme or parts.netloc or not text.startswith("/") or text.startswith("//") or "\\" in text:
+        return HOME
+    return text

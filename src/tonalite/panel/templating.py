@@ -1,0 +1,44 @@
+"""The Jinja environment of the panel: templates from the package, `t(key, **params)` and the `national` filter."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from tonalite.i18n import translate
+from tonalite.panel.paths import RENAME, RESET_PASSWORD, LineTab, group_path, line_path
+from tonalite.panel.session import CSRF_FIELD, Visitor, keep_form_token
+from tonalite.services.numbering import format_national
+from tonalite.store.models import Language
+
+
+class PanelTemplates:
+    def __init__(self) -> None:
+        self._environment = Environment(
+            loader=PackageLoader("tonalite.panel", "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._environment.filters["national"] = format_national
+        self._environment.globals.update(
+            group_path=group_path,
+            line_path=line_path,
+            line_tabs=list(LineTab),
+            rename=RENAME,
+            reset_password=RESET_PASSWORD,
+            languages=list(Language),
+            csrf_field=CSRF_FIELD,
+        )
+
+    def response(self, template: str, visitor: Visitor, status: int = 200, **context: object) -> HTMLResponse:
+        """The page (or htmx fragment) in the visitor's language, with the cookie of its form token if new."""
+        html = self._environment.get_template(template).render(
+            context, visitor=visitor, language=visitor.language, t=partial(translate, visitor.language)
+        )
+        response = HTMLResponse(html, status_code=status)
+        keep_form_token(response, visitor)
+        return response
