@@ -48,6 +48,18 @@ def number_in_use(session: Session, number: str) -> bool:
     )
 
 
+def _add_alias(session: Session, group_id: int, number: str, description: str) -> AliasNumber:
+    if number_in_use(session, number):
+        raise Conflict("error.number_taken", "number", number=number)
+    alias = AliasNumber(
+        billing_group_id=group_id,
+        number=claim_number(session, number),
+        description=check_text(description, 200, "description"),
+    )
+    session.add(alias)
+    return alias
+
+
 class NumberService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -66,15 +78,28 @@ class NumberService:
         with self._db.session() as session:
             if session.get(BillingGroup, group_id) is None:
                 raise NotFound()
-            if number_in_use(session, number):
-                raise Conflict("error.number_taken", "number", number=number)
-            alias = AliasNumber(
-                billing_group_id=group_id,
-                number=claim_number(session, number),
-                description=check_text(description, 200, "description"),
+            return _add_alias(session, group_id, number, description)
+
+    def add_aliases(self, group_id: int, texts: list[str], description: str = "") -> list[str]:
+        """Make numbers alias numbers of a billing group; returns the E.164 numbers that were new. All or nothing.
+
+        A number that already is an alias number of this billing group is left as it is.
+        """
+        numbers = list(dict.fromkeys(parse_number(text, field="number") for text in texts))
+        with self._db.session() as session:
+            if session.get(BillingGroup, group_id) is None:
+                raise NotFound()
+            held = set(
+                session.scalars(
+                    select(AliasNumber.number).where(
+                        AliasNumber.billing_group_id == group_id, AliasNumber.number.in_(numbers)
+                    )
+                )
             )
-            session.add(alias)
-        return alias
+            added = [number for number in numbers if number not in held]
+            for number in added:
+                _add_alias(session, group_id, number, description)
+        return added
 
     def find_alias(self, number: str) -> AliasNumber | None:
         with self._db.session() as session:

@@ -62,7 +62,7 @@ class SignInService:
             ).first()
             if row is None:
                 raise AuthenticationFailed("error.session_expired")
-            api_token, account = row.tuple()
+            api_token, account = row
             api_token.last_used_at = now
             return principal_of(account)
 
@@ -91,7 +91,7 @@ class SignInService:
             ).first()
             if row is None:
                 raise AuthenticationFailed("error.session_expired")
-            panel_session, account = row.tuple()
+            panel_session, account = row
             return ActiveSession(principal_of(account), panel_session.csrf_token)
 
     def close_panel_session(self, token: str) -> None:
