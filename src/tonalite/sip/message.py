@@ -1,0 +1,267 @@
+"""SIP messages (RFC 3261 §7): requests, responses, and an ordered header multidict.
+
+Header values stay text until a caller asks for a typed view (headers.py): most messages are relayed or
+answered on a handful of headers, so parsing every header eagerly would be wasted work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+SIP_VERSION = "SIP/2.0"
+
+# RFC 3261 §7.3.3 and the registries of later RFCs: the compact forms a parser must accept.
+COMPACT_FORMS = {
+    "a": "Accept-Contact",
+    "b": "Referred-By",
+    "c": "Content-Type",
+    "d": "Request-Disposition",
+    "e": "Content-Encoding",
+    "f": "From",
+    "i": "Call-ID",
+    "j": "Reject-Contact",
+    "k": "Supported",
+    "l": "Content-Length",
+    "m": "Contact",
+    "n": "Identity-Info",
+    "o": "Event",
+    "r": "Refer-To",
+    "s": "Subject",
+    "t": "To",
+    "u": "Allow-Events",
+    "v": "Via",
+    "x": "Session-Expires",
+    "y": "Identity",
+}
+
+_CANONICAL = {
+    name.lower(): name
+    for name in (
+        *COMPACT_FORMS.values(),
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Alert-Info",
+        "Allow",
+        "Authentication-Info",
+        "Authorization",
+        "Call-Info",
+        "Content-Disposition",
+        "Content-Language",
+        "CSeq",
+        "Date",
+        "Error-Info",
+        "Expires",
+        "In-Reply-To",
+        "Max-Forwards",
+        "Min-Expires",
+        "MIME-Version",
+        "Organization",
+        "P-Asserted-Identity",
+        "P-Preferred-Identity",
+        "Path",
+        "Priority",
+        "Privacy",
+        "Proxy-Authenticate",
+        "Proxy-Authorization",
+        "Proxy-Require",
+        "RAck",
+        "Reason",
+        "Record-Route",
+        "Reply-To",
+        "Require",
+        "Retry-After",
+        "Route",
+        "RSeq",
+        "Server",
+        "Subscription-State",
+        "Timestamp",
+        "Unsupported",
+        "User-Agent",
+        "Warning",
+        "WWW-Authenticate",
+    )
+}
+
+# Headers whose value is a comma-separated list (RFC 3261 §7.3.1); others (e.g. WWW-Authenticate,
+# Authorization, Date) contain commas that do not separate values.
+LIST_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "Via",
+        "Contact",
+        "Route",
+        "Record-Route",
+        "Path",
+        "Allow",
+        "Supported",
+        "Require",
+        "Proxy-Require",
+        "Unsupported",
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Allow-Events",
+        "Content-Encoding",
+        "Content-Language",
+        "P-Asserted-Identity",
+        "Privacy",
+    )
+)
+
+
+def canonical_name(name: str) -> str:
+    """`v` -> `Via`, `call-id` -> `Call-ID`; unknown names keep the case they came with."""
+    lowered = name.lower()
+    if len(lowered) == 1 and lowered in COMPACT_FORMS:
+        return COMPACT_FORMS[lowered]
+    return _CANONICAL.get(lowered, name)
+
+
+def split_list(value: str) -> list[str]:
+    """Split a list header's value on the commas outside quotes and angle brackets."""
+    items: list[str] = []
+    depth_angle = 0
+    in_quotes = False
+    escaped = False
+    start = 0
+    for index, char in enumerate(value):
+        if in_quotes:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_quotes = False
+        elif char == '"':
+            in_quotes = True
+        elif char == "<":
+            depth_angle += 1
+        elif char == ">":
+            depth_angle = max(0, depth_angle - 1)
+        elif char == "," and depth_angle == 0:
+            items.append(value[start:index].strip())
+            start = index + 1
+    items.append(value[start:].strip())
+    return [item for item in items if item]
+
+
+class Headers:
+    """Ordered header fields; lookups ignore case and compact forms."""
+
+    __slots__ = ("_fields",)
+
+    def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
+        self._fields: list[tuple[str, str]] = [(canonical_name(n), v) for n, v in fields]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def get(self, name: str) -> str | None:
+        """The first field's value; for a list header, the first field as written (not split)."""
+        wanted = canonical_name(name).lower()
+        for field_name, value in self._fields:
+            if field_name.lower() == wanted:
+                return value
+        return None
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of `name` in order, list headers split into their elements."""
+        wanted = canonical_name(name).lower()
+        values = [value for field_name, value in self._fields if field_name.lower() == wanted]
+        if wanted in LIST_HEADERS:
+            return [item for value in values for item in split_list(value)]
+        return values
+
+    def add(self, name: str, value: str) -> None:
+        self._fields.append((canonical_name(name), value))
+
+    def prepend(self, name: str, value: str) -> None:
+        """Insert before the first field of that name (a new topmost Via), else at the top."""
+        name = canonical_name(name)
+        for index, (field_name, _) in enumerate(self._fields):
+            if field_name.lower() == name.lower():
+                self._fields.insert(index, (name, value))
+                return
+        self._fields.insert(0, (name, value))
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every field of that name by one, keeping the first one's place."""
+        name = canonical_name(name)
+        lowered = name.lower()
+        kept: list[tuple[str, str]] = []
+        placed = False
+        for existing in self._fields:
+            if existing[0].lower() == lowered:
+                if not placed:
+                    kept.append((name, value))
+                    placed = True
+            else:
+                kept.append(existing)
+        if not placed:
+            kept.append((name, value))
+        self._fields = kept
+
+    def remove(self, name: str) -> None:
+        lowered = canonical_name(name).lower()
+        self._fields = [existing for existing in self._fields if existing[0].lower() != lowered]
+
+    def remove_first_value(self, name: str) -> str | None:
+        """Remove the first element of a list header (the topmost Via), keeping the others."""
+        lowered = canonical_name(name).lower()
+        for index, (field_name, value) in enumerate(self._fields):
+            if field_name.lower() == lowered:
+                items = split_list(value)
+                if len(items) <= 1:
+                    del self._fields[index]
+                else:
+                    self._fields[index] = (field_name, ", ".join(items[1:]))
+                return items[0] if items else None
+        return None
+
+    def copy(self) -> Headers:
+        copied = Headers()
+        copied._fields = list(self._fields)
+        return copied
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    uri: str
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+    version: str = SIP_VERSION
+
+    def start_line(self) -> str:
+        return f"{self.method} {self.uri} {self.version}"
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    reason: str
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+    version: str = SIP_VERSION
+
+    def start_line(self) -> str:
+        return f"{self.version} {self.status} {self.reason}"
+
+
+Message = Request | Response
+
+
+def serialise(message: Message) -> bytes:
+    """Wire form with a Content-Length that matches the body, whatever the headers said."""
+    lines = [message.start_line()]
+    lines.extend(f"{name}: {value}" for name, value in message.headers if name != "Content-Length")
+    lines.append(f"Content-Length: {len(message.body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + message.body

@@ -1,0 +1,210 @@
+"""Bytes -> SIP messages (RFC 3261 §7, §18.3, §20, §25), for datagrams and for streams.
+
+A malformed message raises ParseError. When the request got far enough to be answered (its Via, From,
+To, Call-ID and CSeq were read) the error carries them, so the endpoint can send the 400 (or 505); a
+response or a message with nothing to answer is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tonalite.sip.message import Headers, Message, Request, Response
+
+MAX_MESSAGE_BYTES = 65535
+MAX_HEADER_FIELDS = 256
+MAX_LINE_BYTES = 8192
+
+_TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:\S+")
+_VERSION = re.compile(r"SIP/\d+\.\d+", re.IGNORECASE)
+_CSEQ = re.compile(r"(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)")
+_ANSWERABLE = ("Via", "From", "To", "Call-ID", "CSeq")
+
+
+@dataclass
+class ParseError(Exception):
+    """Why a message was refused, and what to answer with when it can be answered."""
+
+    reason: str
+    status: int = 400
+    request: Request | None = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def _split_head(data: bytes) -> tuple[bytes, bytes]:
+    end = data.find(b"\r\n\r\n")
+    if end >= 0:
+        return data[:end], data[end + 4 :]
+    end = data.find(b"\n\n")
+    if end >= 0:
+        return data[:end], data[end + 2 :]
+    raise ParseError("Incomplete Message Header")
+
+
+def _header_lines(head: str) -> list[str]:
+    """Lines of the head with folded continuation lines joined (RFC 3261 §7.3.1)."""
+    lines: list[str] = []
+    for raw in head.replace("\r\n", "\n").split("\n"):
+        if len(raw) > MAX_LINE_BYTES:
+            raise ParseError("Header Line Too Long")
+        if raw[:1] in (" ", "\t") and lines:
+            lines[-1] = lines[-1].rstrip() + " " + raw.strip()
+        else:
+            lines.append(raw)
+    return lines
+
+
+def _parse_headers(lines: list[str]) -> Headers:
+    if len(lines) > MAX_HEADER_FIELDS:
+        raise ParseError("Too Many Header Fields")
+    fields: list[tuple[str, str]] = []
+    for line in lines:
+        name, colon, value = line.partition(":")
+        name = name.rstrip(" \t")
+        if not colon or not _TOKEN.fullmatch(name):
+            raise ParseError("Malformed Header Field")
+        fields.append((name, value.strip(" \t")))
+    return Headers(fields)
+
+
+def _parse_start_line(line: str) -> Request | Response:
+    if line.startswith(("SIP/", "sip/")) and not _SCHEME.match(line):
+        version, _, rest = line.partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not _VERSION.fullmatch(version) or len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 699:
+            raise ParseError("Malformed Status Line")
+        return Response(int(code), reason, version=version)
+    parts = line.split(" ")
+    if len(parts) != 3:
+        raise ParseError("Malformed Request Line")
+    method, uri, version = parts
+    if not _TOKEN.fullmatch(method) or not _SCHEME.fullmatch(uri):
+        raise ParseError("Malformed Request Line")
+    if not _VERSION.fullmatch(version):
+        raise ParseError("Malformed Request Line")
+    return Request(method, uri, version=version)
+
+
+def _content_length(headers: Headers) -> int | None:
+    values = {value.strip() for value in headers.get_all("Content-Length")}
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ParseError("Conflicting Content-Length")
+    (value,) = values
+    if not value.isdigit() or len(value) > 9:
+        raise ParseError("Malformed Content-Length")
+    return int(value)
+
+
+def _check_request(request: Request) -> None:
+    """The checks that make a request answerable and coherent; raise with the request attached."""
+    missing = [name for name in _ANSWERABLE if request.headers.get(name) is None]
+    if missing:
+        raise ParseError(f"Missing {missing[0]}")
+    if request.version.upper() != "SIP/2.0":
+        raise ParseError("Version Not Supported", 505, request)
+    cseq = _CSEQ.fullmatch(request.headers.get("CSeq") or "")
+    if cseq is None or int(cseq.group(1)) >= 2**31:
+        raise ParseError("Malformed CSeq", request=request)
+    if cseq.group(2) != request.method:
+        raise ParseError("CSeq Method Does Not Match", request=request)
+    max_forwards = request.headers.get("Max-Forwards")
+    if max_forwards is not None and (not max_forwards.isdigit() or int(max_forwards) > 255):
+        raise ParseError("Malformed Max-Forwards", request=request)
+
+
+def parse_message(data: bytes, *, framed: bool = False) -> Message:
+    """Parse one whole message: a datagram, or (framed=True) a message a stream framer cut out.
+
+    In a datagram a Content-Length shorter than what follows the head cuts the body; a longer one is an
+    error (RFC 3261 §18.3). A datagram without Content-Length takes the rest as its body.
+    """
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ParseError("Message Too Large", 513)
+    head_bytes, rest = _split_head(data.lstrip(b"\r\n"))
+    try:
+        head = head_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ParseError("Header Is Not UTF-8") from None
+    lines = _header_lines(head)
+    message = _parse_start_line(lines[0])
+    message.headers = _parse_headers(lines[1:])
+    try:
+        length = _content_length(message.headers)
+        if length is None:
+            if framed:
+                raise ParseError("Missing Content-Length")
+            message.body = rest
+        elif length > len(rest):
+            raise ParseError("Content-Length Larger Than Body")
+        else:
+            message.body = rest[:length]
+        if isinstance(message, Request):
+            _check_request(message)
+    except ParseError as error:
+        if (
+            isinstance(message, Request)
+            and error.request is None
+            and all(message.headers.get(name) is not None for name in _ANSWERABLE)
+        ):
+            error.request = message
+        raise
+    return message
+
+
+class StreamFramer:
+    """Cuts a TCP/TLS byte stream into messages by Content-Length (RFC 3261 §18.3).
+
+    `feed` returns the complete messages (as bytes, for parse_message(framed=True)) and counts the
+    CRLF CRLF keep-alive pings (RFC 5626 §4.4.1) that each want a CRLF pong. A stream that exceeds the
+    size limits raises ParseError; the connection should then be closed, since framing is lost.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self.pings = 0
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buffer += data
+        messages: list[bytes] = []
+        while True:
+            self._skip_keepalives()
+            end = self._buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._buffer) > MAX_MESSAGE_BYTES:
+                    raise ParseError("Message Too Large", 513)
+                return messages
+            length = self._declared_length(bytes(self._buffer[:end]))
+            total = end + 4 + length
+            if total > MAX_MESSAGE_BYTES:
+                raise ParseError("Message Too Large", 513)
+            if len(self._buffer) < total:
+                return messages
+            messages.append(bytes(self._buffer[:total]))
+            del self._buffer[:total]
+
+    def _skip_keepalives(self) -> None:
+        while self._buffer.startswith(b"\r\n"):
+            if self._buffer.startswith(b"\r\n\r\n"):
+                self.pings += 1
+                del self._buffer[:4]
+            elif len(self._buffer) >= 4 or self._buffer == b"\r\n":
+                del self._buffer[:2]
+            else:
+                return
+
+    @staticmethod
+    def _declared_length(head: bytes) -> int:
+        for line in head.split(b"\r\n")[1:]:
+            name, colon, value = line.partition(b":")
+            if colon and name.strip().lower() in (b"content-length", b"l"):
+                text = value.strip()
+                if not text.isdigit() or len(text) > 9:
+                    raise ParseError("Malformed Content-Length")
+                return int(text)
+        raise ParseError("Missing Content-Length")
