@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from tonalite.api.routes import account, auth, billing_groups, line_options, lines, numbers
+from tonalite.api.routing import unknown_routes
+from tonalite.api.security import bearer_authentication
 from tonalite.app import Platform
 
 
 def mount_api(app: FastAPI, platform: Platform) -> None:
     """Add the /v1 routes, the bearer-token dependency and the JSON error handlers."""
+    services = platform.services
+    authenticated = bearer_authentication(services.sign_in)
+    routers = [
+        auth.router(services),
+        account.router(services, authenticated),
+        billing_groups.router(services, authenticated),
+        numbers.router(services, authenticated),
+        lines.router(platform, authenticated),
+        line_options.router(services, authenticated),
+    ]
+    for router in [*routers, unknown_routes(routers)]:
+        app.include_router(router)

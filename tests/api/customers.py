@@ -1,0 +1,56 @@
+"""Two customer accounts that must never see each other, and the routes every test walks through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tonalite.app import Platform
+from tonalite.services.principal import Principal
+
+PASSWORD = "secret-password"
+ALICE_LINE = "+33999001234"
+ALICE_ALIAS = "+33999001111"
+BOB_LINE = "+33999002222"
+
+# Every route that reads or changes something of a billing group, with a valid body: used to prove that each one
+# needs a token and answers 404 to another account. tests/api/test_tenancy.py checks this list is complete.
+GROUP_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("GET", "/v1/billing-groups/{group}/lines", None),
+    ("GET", "/v1/billing-groups/{group}/lines/{number}", None),
+    ("PATCH", "/v1/billing-groups/{group}/lines/{number}", {"displayName": "Hall"}),
+    ("POST", "/v1/billing-groups/{group}/lines/{number}/password-reset", None),
+    ("GET", "/v1/billing-groups/{group}/lines/{number}/options", None),
+    ("PATCH", "/v1/billing-groups/{group}/lines/{number}/options", {"doNotDisturb": True}),
+    ("GET", "/v1/billing-groups/{group}/numbers", None),
+]
+ACCOUNT_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("GET", "/v1/me", None),
+    ("GET", "/v1/billing-groups", None),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    principal: Principal
+    group: int
+    headers: dict[str, str]
+    sip_password: str
+
+    @property
+    def json_headers(self) -> dict[str, str]:
+        """For a body sent as is: httpx's `json=` cannot send the lone surrogates that JSON allows."""
+        return {**self.headers, "Content-Type": "application/json"}
+
+    def path(self, template: str, number: str) -> str:
+        return template.format(group=self.group, number=number.removeprefix("+"))
+
+
+def open_account(platform: Platform, login: str, line_number: str) -> Customer:
+    services = platform.services
+    services.accounts.create(login, PASSWORD, f"{login.title()} SA", f"{login}@example.com")
+    principal = services.accounts.authenticate(login, PASSWORD)
+    group = services.billing_groups.create(principal.account_id, "Siège").id
+    _, credentials = services.lines.create(group, line_number, "Accueil")
+    token = services.sign_in.issue_api_token(principal)
+    return Customer(principal, group, {"Authorization": f"Bearer {token}"}, credentials.password)
