@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tonalite.app import Platform
-from tonalite.services.errors import Conflict, InvalidInput, NotFound
+from tonalite.clock import ManualClock
+from tonalite.services.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from tonalite.services.principal import Principal
 from tonalite.sip.auth import DigestAlgorithm, digest_ha1
-from tonalite.store.models import ChangeOrigin, ForwardNature, LineOptionChange
+from tonalite.store.models import ApiToken, ChangeOrigin, ForwardNature, LineOptionChange
 
 
 def _account(platform: Platform, login: str) -> tuple[Principal, int]:
@@ -137,3 +139,25 @@ def test_demo_is_idempotent_and_resets_passwords(platform: Platform) -> None:
     principal = platform.services.accounts.authenticate("demo", second.password)
     assert len(platform.services.lines.list(principal, second.billing_group_id)) == 3
     assert len(platform.services.numbers.list_alias_numbers(principal, second.billing_group_id)) == 2
+
+
+def test_api_token_use_is_recorded_to_the_minute(platform: Platform, clock: ManualClock) -> None:
+    principal, _ = _account(platform, "alice")
+    token = platform.services.sign_in.issue_api_token(principal)
+
+    def last_used() -> object:
+        with platform.db.session() as session:
+            return session.scalars(select(ApiToken.last_used_at)).one()
+
+    assert platform.services.sign_in.principal_for_api_token(token) == principal
+    first = last_used()
+    assert first == clock.wall()
+    clock.advance(30)
+    platform.services.sign_in.principal_for_api_token(token)
+    assert last_used() == first
+    clock.advance(31)
+    platform.services.sign_in.principal_for_api_token(token)
+    assert last_used() == clock.wall()
+    clock.advance(31 * 24 * 3600)
+    with pytest.raises(AuthenticationFailed):
+        platform.services.sign_in.principal_for_api_token(token)
