@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,8 +19,6 @@ from tonalite.services.lines import LineService
 from tonalite.services.numbers import NumberService
 from tonalite.services.sign_in import SignInService
 from tonalite.store.database import Database
-
-log = logging.getLogger("tonalite")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +81,6 @@ async def serve(platform: Platform) -> None:
         lifespan="off",
     )
     server = uvicorn.Server(config)
-    log.info("control panel on %s", platform.settings.panel_url)
     try:
         await server.serve()
     finally:
