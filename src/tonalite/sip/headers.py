@@ -1,0 +1,134 @@
+"""Typed views of the headers the transaction and dialog layers read: Via and CSeq (RFC 3261 §20).
+
+Each parses from a header value and prints back to one; a malformed value raises HeaderError, which the
+endpoint answers with 400.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tonalite.sip.message import Message
+
+BRANCH_MAGIC = "z9hG4bK"
+_CSEQ = re.compile(r"\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*")
+_SENT_PROTOCOL = re.compile(r"\s*SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+", re.IGNORECASE)
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?:\s*:\s*(\d{1,5}))?\s*")
+
+
+class HeaderError(ValueError):
+    """A header value that does not follow its grammar."""
+
+
+def parse_params(text: str) -> dict[str, str | None]:
+    """`;a=1;b;c="x;y"` -> {"a": "1", "b": None, "c": '"x;y"'}; names are lower-cased, values kept as written."""
+    params: dict[str, str | None] = {}
+    for part in _split_params(text):
+        name, eq, value = part.partition("=")
+        name = name.strip().lower()
+        if not name:
+            raise HeaderError("empty parameter name")
+        params[name] = value.strip() if eq else None
+    return params
+
+
+def _split_params(text: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    in_quotes = False
+    escaped = False
+    for char in text:
+        if in_quotes:
+            current.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_quotes = False
+        elif char == '"':
+            in_quotes = True
+            current.append(char)
+        elif char == ";":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if in_quotes:
+        raise HeaderError("unterminated quoted string")
+    parts.append("".join(current))
+    return [part.strip() for part in parts if part.strip()]
+
+
+def format_params(params: dict[str, str | None]) -> str:
+    return "".join(f";{name}" if value is None else f";{name}={value}" for name, value in params.items())
+
+
+@dataclass(slots=True)
+class Via:
+    """One Via element: `SIP/2.0/UDP host:port;branch=...;rport;received=...`."""
+
+    transport: str
+    host: str
+    port: int | None = None
+    params: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, value: str) -> Via:
+        protocol = _SENT_PROTOCOL.match(value)
+        if protocol is None:
+            raise HeaderError("malformed Via protocol")
+        rest = value[protocol.end() :]
+        sent_by, _, params_text = rest.partition(";")
+        host_port = _HOST_PORT.fullmatch(sent_by.strip())
+        if host_port is None:
+            raise HeaderError("malformed Via sent-by")
+        port = int(host_port.group(2)) if host_port.group(2) else None
+        if port is not None and not 0 < port < 65536:
+            raise HeaderError("Via port out of range")
+        host = host_port.group(1)
+        return cls(protocol.group(1).upper(), host.strip("[]"), port, parse_params(params_text))
+
+    @property
+    def branch(self) -> str | None:
+        return self.params.get("branch")
+
+    @property
+    def sent_by(self) -> tuple[str, int | None]:
+        return self.host.lower(), self.port
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        port = f":{self.port}" if self.port is not None else ""
+        return f"SIP/2.0/{self.transport} {host}{port}{format_params(self.params)}"
+
+
+@dataclass(frozen=True, slots=True)
+class CSeq:
+    number: int
+    method: str
+
+    @classmethod
+    def parse(cls, value: str) -> CSeq:
+        match = _CSEQ.fullmatch(value)
+        if match is None or int(match.group(1)) >= 2**31:
+            raise HeaderError("malformed CSeq")
+        return cls(int(match.group(1)), match.group(2))
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.method}"
+
+
+def top_via(message: Message) -> Via:
+    values = message.headers.get_all("Via")
+    if not values:
+        raise HeaderError("missing Via")
+    return Via.parse(values[0])
+
+
+def cseq_of(message: Message) -> CSeq:
+    value = message.headers.get("CSeq")
+    if value is None:
+        raise HeaderError("missing CSeq")
+    return CSeq.parse(value)
