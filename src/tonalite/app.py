@@ -17,6 +17,7 @@ from tonalite.services.demo import DemoService
 from tonalite.services.line_options import LineOptionsService
 from tonalite.services.lines import LineService
 from tonalite.services.numbers import NumberService
+from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
 from tonalite.store.database import Database
 
@@ -29,6 +30,7 @@ class Services:
     lines: LineService
     line_options: LineOptionsService
     numbers: NumberService
+    registrations: RegistrationService
     demo: DemoService
 
 
@@ -54,6 +56,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         lines=lines,
         line_options=LineOptionsService(db, clock),
         numbers=numbers,
+        registrations=RegistrationService(db, clock),
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
     )
     return Platform(settings, clock, db, services)

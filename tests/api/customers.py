@@ -22,6 +22,7 @@ GROUP_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/billing-groups/{group}/lines/{number}/password-reset", None),
     ("GET", "/v1/billing-groups/{group}/lines/{number}/options", None),
     ("PATCH", "/v1/billing-groups/{group}/lines/{number}/options", {"doNotDisturb": True}),
+    ("GET", "/v1/billing-groups/{group}/lines/{number}/registrations", None),
     ("GET", "/v1/billing-groups/{group}/numbers", None),
 ]
 ACCOUNT_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [

@@ -12,6 +12,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
 from pydantic.alias_generators import to_camel
 
+from tonalite.config import Transport
 from tonalite.services.line_options import NO_REPLY_DELAY_RANGE
 from tonalite.store.models import FeatureType, ForwardNature, Language, Line
 
@@ -106,6 +107,17 @@ class LineResource(ResponseBody):
             simultaneous_calls=line.simultaneous_calls,
             sip_domain=sip_domain,
         )
+
+
+class RegistrationResource(ResponseBody):
+    """The device registered on a line: since when, until when, what it is and where it registered from."""
+
+    contact: str
+    user_agent: str
+    source: str = Field(description="transport:host:port the REGISTER came from")
+    transport: Transport
+    registered_at: datetime
+    expires_at: datetime
 
 
 class LineChanges(RequestBody):
