@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
+from tonalite.config import Transport
 from tonalite.panel.paths import LineTab, line_path
+from tonalite.services.registrations import Binding
 from tonalite.sip.auth import DigestAlgorithm, digest_ha1
 from tonalite.store.models import Language, Line
 
@@ -354,3 +356,35 @@ def test_pages_are_not_cached_or_framed_and_assets_are_local(client: TestClient)
     assert '<a class="skip-link" href="#main">' in page.text
     for asset in ("/static/panel.css", "/static/vendor/htmx.min.js"):
         assert client.get(asset).status_code == 200
+
+
+def test_the_dashboard_shows_the_registered_device(
+    client: TestClient, panel_platform: Platform, clock: ManualClock, alice: Customer
+) -> None:
+    _sign_in(client, alice)
+    assert "Non enregistrée" in client.get(alice.dashboard).text
+    with panel_platform.db.session() as session:
+        line_id = session.scalars(select(Line.id).where(Line.number == alice.number)).one()
+    now = clock.wall()
+    panel_platform.services.registrations.save(
+        Binding(
+            line_id=line_id,
+            contact="<sip:0033999001234@192.0.2.10:5062>",
+            call_id="c1",
+            cseq=1,
+            source_host="192.0.2.10",
+            source_port=40001,
+            transport=Transport.UDP,
+            user_agent="Yealink T54W 96.86",
+            registered_at=now,
+            expires_at=now + timedelta(seconds=1800),
+        )
+    )
+    page = client.get(alice.dashboard).text
+    assert "Enregistrée" in page and "Non enregistrée" not in page
+    assert "Yealink T54W 96.86" in page
+    assert "udp:192.0.2.10:40001" in page
+    assert "01/01/2026 01:00:00 (CET)" in page
+    assert "01/01/2026 01:30:00 (CET)" in page
+    _switch_language(client, Language.EN)
+    assert "2026-01-01 01:30:00 (CET)" in client.get(alice.dashboard).text

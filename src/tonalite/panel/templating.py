@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from tonalite.i18n import translate
 from tonalite.panel.paths import RENAME, RESET_PASSWORD, LineTab, group_path, line_path
 from tonalite.panel.session import CSRF_FIELD, Visitor, keep_form_token
 from tonalite.services.numbering import format_national
 from tonalite.store.models import Language
+
+# Customers are French companies; a per-account time zone can come when the first customer needs one.
+PANEL_TIME_ZONE = ZoneInfo("Europe/Paris")
+_MOMENT_FORMATS = {Language.FR: "%d/%m/%Y %H:%M:%S", Language.EN: "%Y-%m-%d %H:%M:%S"}
+
+
+@pass_context
+def moment(context: Context, value: datetime) -> str:
+    """A stored UTC time as people in the panel read it: local time, in their language's order."""
+    local = value.astimezone(PANEL_TIME_ZONE)
+    return f"{local.strftime(_MOMENT_FORMATS[context['language']])} ({local.tzname()})"
 
 
 class PanelTemplates:
@@ -24,6 +38,7 @@ class PanelTemplates:
             lstrip_blocks=True,
         )
         self._environment.filters["national"] = format_national
+        self._environment.filters["moment"] = moment
         self._environment.globals.update(
             group_path=group_path,
             line_path=line_path,

@@ -41,6 +41,7 @@ def routes(panel: Panel) -> APIRouter:
             here=line_path(group_id, line.number, tab),
             group=group,
             line=line,
+            registration=services.registrations.for_line(member.principal, group_id, number),
             tab=tab,
             sip_domain=panel.sip_domain,
             typed_name=line.display_name if typed_name is None else typed_name,
