@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -91,6 +92,13 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     mail_from: str = "Tonalite <noreply@localhost>"
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    register_min_expires: int = Field(default=60, ge=1)
+    register_default_expires: int = Field(default=1800, ge=1)
+    register_max_expires: int = Field(default=1800, ge=1)
+    sip_nonce_secret: SecretStr = SecretStr("")
+    tls_certificate: Path | None = None
+    tls_private_key: Path | None = None
+    node_name: str = Field(default_factory=socket.gethostname)
 
     @classmethod
     def settings_customise_sources(
@@ -128,6 +136,12 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_rtp_ports(cls, value: Any) -> Any:
         return _parse_port_range(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_register_bounds(self) -> Settings:
+        if not self.register_min_expires <= self.register_default_expires <= self.register_max_expires:
+            raise ValueError("REGISTER expiry bounds must read min <= default <= max")
+        return self
 
     @property
     def effective_database_url(self) -> str:
