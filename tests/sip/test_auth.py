@@ -567,3 +567,15 @@ def test_auth_module_is_sans_io() -> None:
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     roots = {name.split(".")[0] for name in imported} | imported
     assert not roots & {"asyncio", "socket", "time", "sqlalchemy", "tonalite.store", "tonalite.net"}
+
+
+def test_the_offer_follows_the_configured_order_and_refuses_what_it_does_not_offer() -> None:
+    md5_first = DigestAuthenticator(SECRET, algorithms=(MD5, SHA256))
+    offered = [DigestChallenge.parse(value).algorithm for value in md5_first.challenge(REALM, T0)]
+    assert offered == [MD5, SHA256]
+
+    sha256_only = DigestAuthenticator(SECRET, algorithms=(SHA256,))
+    (value,) = sha256_only.challenge(REALM, T0)
+    downgraded = dataclasses.replace(DigestChallenge.parse(value), algorithm=MD5)
+    assert verify(sha256_only, answer(downgraded)) is DigestResult.BAD_RESPONSE
+    assert verify(sha256_only, answer(new_challenge(sha256_only))) is DigestResult.OK

@@ -369,14 +369,24 @@ class DigestAuthenticator:
     and URI, until its nonce expires.
     """
 
-    __slots__ = ("_counts", "_dummy_ha1", "_forgotten_until", "_secret", "lifetime", "max_nonces")
+    __slots__ = ("_counts", "_dummy_ha1", "_forgotten_until", "_secret", "algorithms", "lifetime", "max_nonces")
 
-    def __init__(self, secret: bytes, *, lifetime: float = 300.0, max_nonces: int = 100_000) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        *,
+        lifetime: float = 300.0,
+        max_nonces: int = 100_000,
+        algorithms: tuple[DigestAlgorithm, ...] = (DigestAlgorithm.SHA256, DigestAlgorithm.MD5),
+    ) -> None:
+        if not algorithms or len(set(algorithms)) != len(algorithms):
+            raise ValueError("offer each digest algorithm once, and at least one")
         if len(secret) < 16:
             raise ValueError("the digest nonce secret must be at least 16 bytes")
         if lifetime <= 0 or max_nonces < 1:
             raise ValueError("the nonce lifetime and the number of nonces remembered must be positive")
         self._secret = secret
+        self.algorithms = algorithms
         self.lifetime = lifetime
         self.max_nonces = max_nonces
         self._dummy_ha1 = {a: secrets.token_hex(_HASHES[a]().digest_size) for a in DigestAlgorithm}
@@ -387,14 +397,12 @@ class DigestAuthenticator:
         self, realm: str, now: float, *, stale: bool = False, qop: Literal["auth"] | None = "auth"
     ) -> list[str]:
         """WWW-Authenticate (or Proxy-Authenticate) values to send, one header each (RFC 8760 §2.4): one per
-        algorithm, SHA-256 first since the client takes the topmost it supports, all with the same new nonce.
-        qop=None makes an RFC 2069 challenge, for tests of old clients."""
+        offered algorithm in the order of `algorithms` (SHA-256 first by default, since the client takes the
+        topmost it supports; an operator whose phones wrongly take the first one only may put MD5 first), all
+        with the same new nonce. qop=None makes an RFC 2069 challenge, for tests of old clients."""
         nonce = self._new_nonce(realm, now)
         qops = (qop,) if qop is not None else ()
-        return [
-            str(DigestChallenge(realm, nonce, algorithm, qops, stale=stale))
-            for algorithm in (DigestAlgorithm.SHA256, DigestAlgorithm.MD5)
-        ]
+        return [str(DigestChallenge(realm, nonce, algorithm, qops, stale=stale)) for algorithm in self.algorithms]
 
     def dummy_ha1(self, algorithm: DigestAlgorithm) -> str:
         """An HA1 no password produces (random, fixed for this authenticator), for `verify` on an unknown user:
@@ -426,6 +434,8 @@ class DigestAuthenticator:
         """
         if not _well_formed(credentials):
             return DigestResult.MALFORMED
+        if credentials.algorithm not in self.algorithms:  # never let a client downgrade to one not offered
+            return DigestResult.BAD_RESPONSE
         issued = self._issue_time(credentials.nonce, credentials.realm)
         if issued is None:
             return DigestResult.BAD_NONCE

@@ -1,4 +1,5 @@
-"""Typed views of the headers the transaction and dialog layers read: Via and CSeq (RFC 3261 §20).
+"""Typed views of the headers the transaction and dialog layers read: Via, CSeq, From, To, Contact, Route and
+Record-Route (RFC 3261 §20).
 
 Each parses from a header value and prints back to one; a malformed value raises HeaderError, which the
 endpoint answers with 400.
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
-from tonalite.sip.message import Message
+from tonalite.sip.message import Message, Request
+from tonalite.sip.uri import NameAddr, UriError
 
 BRANCH_MAGIC = "z9hG4bK"
 _CSEQ = re.compile(r"\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*")
@@ -22,9 +25,15 @@ class HeaderError(ValueError):
 
 
 def parse_params(text: str) -> dict[str, str | None]:
-    """`;a=1;b;c="x;y"` -> {"a": "1", "b": None, "c": '"x;y"'}; names are lower-cased, values kept as written."""
+    """`;a=1;b;c="x;y"` -> {"a": "1", "b": None, "c": '"x;y"'}; names are lower-cased, values kept as written.
+
+    The leading `;` is optional; an empty parameter (`a;;b`, a trailing `;`) is malformed.
+    """
+    if not text.strip():
+        return {}
+    parts = _split_params(text)
     params: dict[str, str | None] = {}
-    for part in _split_params(text):
+    for part in parts[1:] if not parts[0] else parts:
         name, eq, value = part.partition("=")
         name = name.strip().lower()
         if not name:
@@ -58,7 +67,7 @@ def _split_params(text: str) -> list[str]:
     if in_quotes:
         raise HeaderError("unterminated quoted string")
     parts.append("".join(current))
-    return [part.strip() for part in parts if part.strip()]
+    return [part.strip() for part in parts]
 
 
 def format_params(params: dict[str, str | None]) -> str:
@@ -80,7 +89,7 @@ class Via:
         if protocol is None:
             raise HeaderError("malformed Via protocol")
         rest = value[protocol.end() :]
-        sent_by, _, params_text = rest.partition(";")
+        sent_by, semicolon, params_text = rest.partition(";")
         host_port = _HOST_PORT.fullmatch(sent_by.strip())
         if host_port is None:
             raise HeaderError("malformed Via sent-by")
@@ -88,7 +97,7 @@ class Via:
         if port is not None and not 0 < port < 65536:
             raise HeaderError("Via port out of range")
         host = host_port.group(1)
-        return cls(protocol.group(1).upper(), host.strip("[]"), port, parse_params(params_text))
+        return cls(protocol.group(1).upper(), host.strip("[]"), port, parse_params(semicolon + params_text))
 
     @property
     def branch(self) -> str | None:
@@ -132,3 +141,40 @@ def cseq_of(message: Message) -> CSeq:
     if value is None:
         raise HeaderError("missing CSeq")
     return CSeq.parse(value)
+
+
+def from_of(message: Message) -> NameAddr:
+    return _single_name_addr(message, "From")
+
+
+def to_of(message: Message) -> NameAddr:
+    return _single_name_addr(message, "To")
+
+
+def contacts_of(message: Message) -> list[NameAddr] | Literal["*"]:
+    """The Contact values in order; `*` (remove every binding) is only meaningful alone, in a REGISTER."""
+    values = message.headers.get_all("Contact")
+    if "*" not in values:
+        return [_name_addr(value) for value in values]
+    if values != ["*"] or not isinstance(message, Request) or message.method != "REGISTER":
+        raise HeaderError("Contact * outside a REGISTER or beside other contacts")
+    return "*"
+
+
+def route_set(message: Message, header: Literal["Route", "Record-Route"]) -> list[NameAddr]:
+    """The Route or Record-Route values in order; each must be a `<uri>` (RFC 3261 §20.30, §20.34)."""
+    return [_name_addr(value, addr_spec_allowed=False) for value in message.headers.get_all(header)]
+
+
+def _single_name_addr(message: Message, name: str) -> NameAddr:
+    values = message.headers.get_all(name)
+    if len(values) != 1:
+        raise HeaderError(f"{len(values)} {name} header fields instead of one")
+    return _name_addr(values[0])
+
+
+def _name_addr(value: str, *, addr_spec_allowed: bool = True) -> NameAddr:
+    try:
+        return NameAddr.parse(value, addr_spec_allowed=addr_spec_allowed)
+    except UriError as error:
+        raise HeaderError(str(error)) from error

@@ -21,6 +21,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:\S+")
 _VERSION = re.compile(r"SIP/\d+\.\d+", re.IGNORECASE)
 _CSEQ = re.compile(r"(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)")
 _ANSWERABLE = ("Via", "From", "To", "Call-ID", "CSeq")
+_SINGLE_VALUED = ("From", "To", "Call-ID", "CSeq", "Max-Forwards")
 
 
 @dataclass
@@ -33,6 +34,11 @@ class ParseError(Exception):
 
     def __str__(self) -> str:
         return self.reason
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²", which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _split_head(data: bytes) -> tuple[bytes, bytes]:
@@ -71,22 +77,23 @@ def _parse_headers(lines: list[str]) -> Headers:
     return Headers(fields)
 
 
-def _parse_start_line(line: str) -> Request | Response:
+def _parse_start_line(line: str) -> tuple[Request | Response, ParseError | None]:
+    """The start line, and the error of a request line that is malformed but still shows its method and SIP
+    version: that request is answered with 400 once its headers are read (RFC 4475 §3.1.2.7 to §3.1.2.10)."""
     if line.startswith(("SIP/", "sip/")) and not _SCHEME.match(line):
         version, _, rest = line.partition(" ")
         code, _, reason = rest.partition(" ")
-        if not _VERSION.fullmatch(version) or len(code) != 3 or not code.isdigit() or not 100 <= int(code) <= 699:
+        if not _VERSION.fullmatch(version) or not _is_number(code) or len(code) != 3 or not 100 <= int(code) <= 699:
             raise ParseError("Malformed Status Line")
-        return Response(int(code), reason, version=version)
-    parts = line.split(" ")
-    if len(parts) != 3:
+        return Response(int(code), reason, version=version), None
+    method, _, rest = line.partition(" ")
+    uri, _, version = rest.strip(" ").rpartition(" ")
+    if not _TOKEN.fullmatch(method) or not _VERSION.fullmatch(version):
         raise ParseError("Malformed Request Line")
-    method, uri, version = parts
-    if not _TOKEN.fullmatch(method) or not _SCHEME.fullmatch(uri):
-        raise ParseError("Malformed Request Line")
-    if not _VERSION.fullmatch(version):
-        raise ParseError("Malformed Request Line")
-    return Request(method, uri, version=version)
+    request = Request(method, uri.strip(" "), version=version)
+    if request.start_line() != line or not _SCHEME.fullmatch(request.uri):
+        return request, ParseError("Malformed Request Line")
+    return request, None
 
 
 def _content_length(headers: Headers) -> int | None:
@@ -96,7 +103,7 @@ def _content_length(headers: Headers) -> int | None:
     if len(values) > 1:
         raise ParseError("Conflicting Content-Length")
     (value,) = values
-    if not value.isdigit() or len(value) > 9:
+    if not _is_number(value) or len(value) > 9:
         raise ParseError("Malformed Content-Length")
     return int(value)
 
@@ -106,6 +113,9 @@ def _check_request(request: Request) -> None:
     missing = [name for name in _ANSWERABLE if request.headers.get(name) is None]
     if missing:
         raise ParseError(f"Missing {missing[0]}")
+    repeated = [name for name in _SINGLE_VALUED if len(request.headers.get_all(name)) > 1]
+    if repeated:
+        raise ParseError(f"More Than One {repeated[0]}", request=request)
     if request.version.upper() != "SIP/2.0":
         raise ParseError("Version Not Supported", 505, request)
     cseq = _CSEQ.fullmatch(request.headers.get("CSeq") or "")
@@ -114,7 +124,7 @@ def _check_request(request: Request) -> None:
     if cseq.group(2) != request.method:
         raise ParseError("CSeq Method Does Not Match", request=request)
     max_forwards = request.headers.get("Max-Forwards")
-    if max_forwards is not None and (not max_forwards.isdigit() or int(max_forwards) > 255):
+    if max_forwards is not None and (not _is_number(max_forwards) or int(max_forwards) > 255):
         raise ParseError("Malformed Max-Forwards", request=request)
 
 
@@ -132,9 +142,11 @@ def parse_message(data: bytes, *, framed: bool = False) -> Message:
     except UnicodeDecodeError:
         raise ParseError("Header Is Not UTF-8") from None
     lines = _header_lines(head)
-    message = _parse_start_line(lines[0])
+    message, start_line_error = _parse_start_line(lines[0])
     message.headers = _parse_headers(lines[1:])
     try:
+        if start_line_error is not None:
+            raise start_line_error
         length = _content_length(message.headers)
         if length is None:
             if framed:

@@ -1,0 +1,342 @@
+"""The SIP endpoint, sans-IO: bytes and a clock in; bytes to send, events for the application out.
+
+It parses what arrives, matches it to transactions (RFC 3261 §17), stamps `received`/`rport` on the top
+Via (§18.2.1, RFC 3581), answers what is malformed with 400 (or drops it), answers CANCEL itself
+(§9.2), and keeps one deadline heap for every transaction's timers. The application (the registrar and
+the call core) sees only events and answers through `send_response` / `send_request`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+from tonalite.config import Transport
+from tonalite.sip.headers import HeaderError, Via, cseq_of, top_via
+from tonalite.sip.message import Message, Request, Response, serialise
+from tonalite.sip.parser import ParseError, parse_message
+from tonalite.sip.responses import response_to
+from tonalite.sip.transaction import (
+    AckReceived,
+    ClientInviteTransaction,
+    ClientNonInviteTransaction,
+    ClientTransaction,
+    ResponseReceived,
+    SendMessage,
+    ServerInviteState,
+    ServerInviteTransaction,
+    ServerNonInviteTransaction,
+    ServerTransaction,
+    Terminated,
+    TimedOut,
+    TimerValues,
+    TransportError,
+    build_cancel,
+    cancelled_key,
+    client_key,
+    server_key,
+)
+from tonalite.sip.uri import AbsoluteUri, SipUri, UriError, parse_uri
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Where a message came from or goes to; `connection` names the TCP/TLS connection it travels on."""
+
+    transport: Transport
+    host: str
+    port: int
+    connection: int | None = None
+
+    @property
+    def reliable(self) -> bool:
+        return self.transport != Transport.UDP
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRequest:
+    """A new request; answer it with `send_response(transaction, …)`."""
+
+    transaction: int
+    request: Request
+    peer: Peer
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingAck:
+    """An ACK for a 2xx: it belongs to the dialog, not to a transaction (§17.2.1, §13.3.1.4)."""
+
+    request: Request
+    peer: Peer
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingCancel:
+    """The CANCEL of a pending INVITE was answered 200; the application must now end the INVITE (487)."""
+
+    invite_transaction: int
+    request: Request
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingResponse:
+    transaction: int
+    response: Response
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFailed:
+    """No final response came (client: treat as 408), no ACK for a final response (server INVITE), or the
+    transport could not carry the transaction's messages (`timed_out` is then False)."""
+
+    transaction: int
+    timed_out: bool
+
+
+Event = IncomingRequest | IncomingAck | IncomingCancel | IncomingResponse | TransactionFailed
+
+
+@dataclass(slots=True)
+class _Entry:
+    transaction: ClientTransaction | ServerTransaction
+    peer: Peer
+    key: Hashable
+    request: Request
+    client: bool
+
+
+@dataclass(slots=True)
+class SipEndpoint:
+    """One node's SIP endpoint. `sent_by` gives the host:port this node puts in its Via for a transport."""
+
+    sent_by: Callable[[Transport], str]
+    new_branch: Callable[[], str]
+    timers: TimerValues = field(default_factory=TimerValues)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _entries: dict[int, _Entry] = field(default_factory=dict)
+    _by_key: dict[Hashable, int] = field(default_factory=dict)
+    _deadlines: list[tuple[float, int]] = field(default_factory=list)
+    _outgoing: deque[tuple[bytes, Peer]] = field(default_factory=deque)
+    _events: deque[Event] = field(default_factory=deque)
+
+    # What the I/O layer calls.
+
+    def receive(self, data: bytes, peer: Peer, now: float, framed: bool = False) -> None:
+        """Take one datagram (or one framed stream message). Never raises on bad input."""
+        try:
+            message = parse_message(data, framed=framed)
+        except ParseError as error:
+            if error.request is not None and error.request.method != "ACK":
+                self._send(self._stamped_error(error), peer)
+            return
+        try:
+            if isinstance(message, Request):
+                self._receive_request(message, peer, now)
+            else:
+                self._receive_response(message, now)
+        except HeaderError as error:
+            if isinstance(message, Request) and message.method != "ACK":
+                self._send(response_to(message, 400, f"Bad Header: {error}"[:80]), peer)
+
+    def outgoing(self) -> list[tuple[bytes, Peer]]:
+        """Drain what must be sent, in order."""
+        drained = list(self._outgoing)
+        self._outgoing.clear()
+        return drained
+
+    def next_event(self) -> Event | None:
+        return self._events.popleft() if self._events else None
+
+    def next_deadline(self) -> float | None:
+        while self._deadlines:
+            deadline, transaction_id = self._deadlines[0]
+            entry = self._entries.get(transaction_id)
+            if entry is not None and entry.transaction.next_deadline() == deadline:
+                return deadline
+            heapq.heappop(self._deadlines)
+        return None
+
+    def handle_timer(self, now: float) -> None:
+        while self._deadlines and self._deadlines[0][0] <= now:
+            deadline, transaction_id = heapq.heappop(self._deadlines)
+            entry = self._entries.get(transaction_id)
+            if entry is None or entry.transaction.next_deadline() != deadline:
+                continue
+            entry.transaction.handle_timer(now)
+            self._drain(transaction_id, entry)
+
+    def transport_failed(self, connection: int, now: float) -> None:
+        """A connection closed: its transactions fail (§17.1.1.2, §17.1.2.2)."""
+        for transaction_id, entry in list(self._entries.items()):
+            if entry.peer.connection == connection:
+                entry.transaction.transport_failed(now)
+                self._drain(transaction_id, entry)
+
+    # What the application calls.
+
+    def send_response(self, transaction: int, response: Response, now: float) -> None:
+        entry = self._entries.get(transaction)
+        if entry is None or entry.client:
+            return
+        assert isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction)
+        entry.transaction.send_response(response, now)
+        self._drain(transaction, entry)
+
+    def send_request(self, request: Request, peer: Peer, now: float) -> int:
+        """Start a client transaction: a new top Via with a fresh branch, then the request is sent."""
+        via = Via(peer.transport.value.upper(), *self._sent_by_parts(peer.transport), {"branch": self.new_branch()})
+        via.params["rport"] = None
+        request.headers.prepend("Via", str(via))
+        reliable = peer.reliable
+        transaction: ClientTransaction = (
+            ClientInviteTransaction(request, reliable, now, self.timers)
+            if request.method == "INVITE"
+            else ClientNonInviteTransaction(request, reliable, now, self.timers)
+        )
+        return self._register(transaction, peer, client_key(request), request, client=True)
+
+    def send_stateless(self, message: Message, peer: Peer) -> None:
+        """Outside any transaction: the ACK of a 2xx, a 2xx retransmitted by the dialog layer."""
+        if isinstance(message, Request) and message.method == "ACK" and not message.headers.get("Via"):
+            via = Via(peer.transport.value.upper(), *self._sent_by_parts(peer.transport), {"branch": self.new_branch()})
+            message.headers.prepend("Via", str(via))
+        self._send(message, peer)
+
+    def cancel(self, invite_transaction: int, now: float) -> int | None:
+        """CANCEL a pending INVITE sent by `send_request` (§9.1); None when it can no longer be cancelled."""
+        entry = self._entries.get(invite_transaction)
+        if entry is None or not isinstance(entry.transaction, ClientInviteTransaction):
+            return None
+        cancel = build_cancel(entry.request)
+        transaction = ClientNonInviteTransaction(cancel, entry.peer.reliable, now, self.timers)
+        return self._register(transaction, entry.peer, client_key(cancel), cancel, client=True)
+
+    # Inside.
+
+    def _receive_request(self, request: Request, peer: Peer, now: float) -> None:
+        via = top_via(request)
+        cseq_of(request)
+        self._stamp_received(request, via, peer)
+        refusal = None if request.method == "ACK" else _request_uri_refusal(request)
+        if refusal is not None:
+            self._send(refusal, peer)
+            return
+        key = server_key(request)
+        transaction_id = self._by_key.get(key)
+        if transaction_id is not None:
+            entry = self._entries[transaction_id]
+            if isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction):
+                entry.transaction.receive_request(request, now)
+                self._drain(transaction_id, entry)
+            return
+        if request.method == "ACK":
+            self._events.append(IncomingAck(request, peer))
+            return
+        if request.method == "CANCEL":
+            self._receive_cancel(request, peer, now)
+            return
+        transaction: ServerTransaction = (
+            ServerInviteTransaction(request, peer.reliable, now, self.timers)
+            if request.method == "INVITE"
+            else ServerNonInviteTransaction(request, peer.reliable, now, self.timers)
+        )
+        transaction_id = self._register(transaction, peer, key, request, client=False)
+        self._events.append(IncomingRequest(transaction_id, request, peer))
+
+    def _receive_cancel(self, cancel: Request, peer: Peer, now: float) -> None:
+        invite_id = self._by_key.get(cancelled_key(cancel))
+        transaction = ServerNonInviteTransaction(cancel, peer.reliable, now, self.timers)
+        cancel_id = self._register(transaction, peer, server_key(cancel), cancel, client=False)
+        invite = self._entries.get(invite_id) if invite_id is not None else None
+        if invite is None or not isinstance(invite.transaction, ServerInviteTransaction):
+            self.send_response(cancel_id, response_to(cancel, 481), now)
+            return
+        self.send_response(cancel_id, response_to(cancel, 200), now)
+        if invite_id is not None and invite.transaction.state == ServerInviteState.PROCEEDING:
+            self._events.append(IncomingCancel(invite_id, cancel))
+
+    def _receive_response(self, response: Response, now: float) -> None:
+        transaction_id = self._by_key.get(client_key(response))
+        if transaction_id is None:
+            return
+        entry = self._entries[transaction_id]
+        if isinstance(entry.transaction, ClientInviteTransaction | ClientNonInviteTransaction):
+            entry.transaction.receive_response(response, now)
+            self._drain(transaction_id, entry)
+
+    def _register(
+        self,
+        transaction: ClientTransaction | ServerTransaction,
+        peer: Peer,
+        key: Hashable,
+        request: Request,
+        client: bool,
+    ) -> int:
+        transaction_id = next(self._ids)
+        entry = _Entry(transaction, peer, key, request, client)
+        self._entries[transaction_id] = entry
+        self._by_key[key] = transaction_id
+        self._drain(transaction_id, entry)
+        return transaction_id
+
+    def _drain(self, transaction_id: int, entry: _Entry) -> None:
+        for output in entry.transaction.take_outputs():
+            if isinstance(output, SendMessage):
+                self._send(output.message, entry.peer)
+            elif isinstance(output, ResponseReceived):
+                self._events.append(IncomingResponse(transaction_id, output.response))
+            elif isinstance(output, AckReceived):
+                self._events.append(IncomingAck(output.request, entry.peer))
+            elif isinstance(output, TimedOut | TransportError):
+                self._events.append(TransactionFailed(transaction_id, timed_out=isinstance(output, TimedOut)))
+            elif isinstance(output, Terminated):
+                self._entries.pop(transaction_id, None)
+                if self._by_key.get(entry.key) == transaction_id:
+                    del self._by_key[entry.key]
+                return
+        deadline = entry.transaction.next_deadline()
+        if deadline is not None:
+            heapq.heappush(self._deadlines, (deadline, transaction_id))
+
+    def _send(self, message: Message, peer: Peer) -> None:
+        self._outgoing.append((serialise(message), peer))
+
+    def _sent_by_parts(self, transport: Transport) -> tuple[str, int | None]:
+        host, _, port = self.sent_by(transport).rpartition(":")
+        return host.strip("[]"), int(port) if port else None
+
+    @staticmethod
+    def _stamp_received(request: Request, via: Via, peer: Peer) -> None:
+        """§18.2.1 and RFC 3581: record where the request really came from, so responses go back there."""
+        changed = False
+        if via.host != peer.host:
+            via.params["received"] = peer.host
+            changed = True
+        if "rport" in via.params:
+            via.params["rport"] = str(peer.port)
+            via.params.setdefault("received", peer.host)
+            changed = True
+        if changed:
+            request.headers.remove_first_value("Via")
+            request.headers.prepend("Via", str(via))
+
+    @staticmethod
+    def _stamped_error(error: ParseError) -> Response:
+        assert error.request is not None
+        return response_to(error.request, error.status, error.reason)
+
+
+def _request_uri_refusal(request: Request) -> Response | None:
+    """§8.2.2.1 and §19.1.1: a scheme we do not serve gets 416; a SIP URI may not carry headers there."""
+    try:
+        uri = parse_uri(request.uri)
+    except UriError:
+        return response_to(request, 400, "Bad Request-URI")
+    if isinstance(uri, AbsoluteUri):
+        return response_to(request, 416)
+    if isinstance(uri, SipUri) and uri.headers:
+        return response_to(request, 400, "Headers In Request-URI")
+    return None

@@ -1,0 +1,60 @@
+"""Building a response to a request (RFC 3261 §8.2.6) and the standard reason phrases."""
+
+from __future__ import annotations
+
+from tonalite.sip.message import Headers, Request, Response
+
+REASONS = {
+    100: "Trying",
+    180: "Ringing",
+    181: "Call Is Being Forwarded",
+    182: "Queued",
+    183: "Session Progress",
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    407: "Proxy Authentication Required",
+    408: "Request Timeout",
+    410: "Gone",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme",
+    420: "Bad Extension",
+    423: "Interval Too Brief",
+    480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist",
+    482: "Loop Detected",
+    483: "Too Many Hops",
+    484: "Address Incomplete",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    489: "Bad Event",
+    491: "Request Pending",
+    500: "Server Internal Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    504: "Server Time-out",
+    505: "Version Not Supported",
+    513: "Message Too Large",
+    603: "Decline",
+}
+
+_COPIED = ("Via", "From", "To", "Call-ID", "CSeq")
+
+
+def response_to(request: Request, status: int, reason: str | None = None, to_tag: str | None = None) -> Response:
+    """A response carrying the request's Via, From, To, Call-ID and CSeq; `to_tag` is added to a To without one."""
+    headers = Headers()
+    for name in _COPIED:
+        for value in request.headers.get_all(name) if name == "Via" else [request.headers.get(name) or ""]:
+            headers.add(name, value)
+    if to_tag is not None and status != 100:
+        to_value = headers.get("To") or ""
+        if ";tag=" not in to_value.replace(" ", "").lower():
+            headers.set("To", f"{to_value};tag={to_tag}")
+    return Response(status, reason or REASONS.get(status, "Unknown"), headers)
