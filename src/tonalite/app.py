@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
+import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import uvicorn
 from fastapi import FastAPI
 
+from tonalite import __version__
+from tonalite.calls.registrar import ExpiryBounds, Registrar
+from tonalite.calls.signalling import Signalling
 from tonalite.clock import Clock, SystemClock
-from tonalite.config import Settings
+from tonalite.config import Settings, Transport
+from tonalite.net.sip_transport import SipTransport
+from tonalite.scheduler import Scheduler
 from tonalite.services.accounts import AccountService
 from tonalite.services.billing_groups import BillingGroupService
 from tonalite.services.demo import DemoService
+from tonalite.services.line_directory import LineDirectory
 from tonalite.services.line_options import LineOptionsService
 from tonalite.services.lines import LineService
 from tonalite.services.numbers import NumberService
 from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
+from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
+from tonalite.sip.endpoint import SipEndpoint
+from tonalite.sip.headers import BRANCH_MAGIC
 from tonalite.store.database import Database
+
+REGISTRATION_SWEEP_S = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +86,62 @@ def create_http_app(platform: Platform) -> FastAPI:
     return app
 
 
+def nonce_secret(settings: Settings) -> bytes:
+    """The digest nonce secret: from settings (shared by every node), else kept in the data directory."""
+    if settings.sip_nonce_secret.get_secret_value():
+        return settings.sip_nonce_secret.get_secret_value().encode()
+    path = settings.data_dir / "sip-nonce.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(secrets.token_bytes(32))
+        temporary.chmod(0o600)
+        temporary.replace(path)
+    return path.read_bytes()
+
+
+def _sent_by(settings: Settings) -> Callable[[Transport], str]:
+    """The host:port this node writes in its Via headers, per transport: its listen address for it."""
+    by_transport: dict[Transport, str] = {}
+    for address in settings.sip_listen:
+        host = settings.sip_domain if address.host in ("0.0.0.0", "::") else address.host
+        host = f"[{host}]" if ":" in host else host
+        by_transport.setdefault(address.transport, f"{host}:{address.port}")
+    fallback = next(iter(by_transport.values()), settings.sip_domain)
+    return lambda transport: by_transport.get(transport, fallback)
+
+
+def build_sip(platform: Platform) -> SipTransport:
+    settings = platform.settings
+    endpoint = SipEndpoint(sent_by=_sent_by(settings), new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(10))
+    registrar = Registrar(
+        realm=settings.sip_domain,
+        lines=LineDirectory(platform.db),
+        registrations=platform.services.registrations,
+        authenticator=DigestAuthenticator(
+            nonce_secret(settings), algorithms=tuple(DigestAlgorithm(name) for name in settings.sip_digest_algorithms)
+        ),
+        clock=platform.clock,
+        bounds=ExpiryBounds(
+            settings.register_min_expires, settings.register_default_expires, settings.register_max_expires
+        ),
+        node=settings.node_name,
+    )
+    signalling = Signalling(endpoint, registrar, platform.clock, f"Tonalite/{__version__}")
+    tls = None
+    if settings.tls_certificate is not None:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(settings.tls_certificate, settings.tls_private_key)
+    return SipTransport(endpoint, platform.clock, signalling.on_event, tls)
+
+
 async def serve(platform: Platform) -> None:
-    """Run every listener of the platform on this loop until cancelled."""
+    """Run every listener of the platform on this loop until cancelled: SIP first, then HTTP."""
+    sip = build_sip(platform)
+    await sip.start(platform.settings.sip_listen)
+    scheduler = Scheduler()
+    scheduler.every(REGISTRATION_SWEEP_S, "expire registrations", platform.services.registrations.expire)
+    housekeeping = asyncio.get_running_loop().create_task(scheduler.run_forever())
     listen = platform.settings.http_listen
     config = uvicorn.Config(
         create_http_app(platform),
@@ -87,6 +155,8 @@ async def serve(platform: Platform) -> None:
     try:
         await server.serve()
     finally:
+        housekeeping.cancel()
+        await sip.stop()
         platform.db.dispose()
 
 

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     register_default_expires: int = Field(default=1800, ge=1)
     register_max_expires: int = Field(default=1800, ge=1)
     sip_nonce_secret: SecretStr = SecretStr("")
+    sip_digest_algorithms: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["SHA-256", "MD5"])
     tls_certificate: Path | None = None
     tls_private_key: Path | None = None
     node_name: str = Field(default_factory=socket.gethostname)
@@ -123,6 +124,20 @@ class Settings(BaseSettings):
         if isinstance(value, list):
             return [ListenAddress.parse(v, 5060) if isinstance(v, str) else v for v in value]
         return value
+
+    @field_validator("sip_digest_algorithms", mode="before")
+    @classmethod
+    def _split_algorithms(cls, value: Any) -> Any:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("sip_digest_algorithms")
+    @classmethod
+    def _check_algorithms(cls, value: list[str]) -> list[str]:
+        known = {"SHA-256", "MD5"}
+        normalised = [name.upper() for name in value]
+        if not normalised or not set(normalised) <= known or len(set(normalised)) != len(normalised):
+            raise ValueError("digest algorithms: SHA-256 and/or MD5, each once, in the order offered")
+        return normalised
 
     @field_validator("http_listen", mode="before")
     @classmethod

@@ -1,0 +1,191 @@
+"""The registrar (RFC 3261 §10.3) for lines: digest authentication, one device per line, expiry bounds.
+
+A REGISTER without credentials, with a wrong password, or for a user nobody has, gets the same 401 with a
+fresh challenge: the answers and the work done do not tell a known user from an unknown one. Bindings are
+stored through the RegistrationService, so they survive a restart; a REGISTER from another device than the
+bound one replaces it (and the replacement is kept in the line's history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import format_datetime
+
+from tonalite.clock import Clock
+from tonalite.services.errors import InvalidInput
+from tonalite.services.line_directory import LineDirectory, SipLine
+from tonalite.services.numbering import parse_number
+from tonalite.services.registrations import Binding, RegistrationService
+from tonalite.sip.auth import AuthHeaderError, DigestAlgorithm, DigestAuthenticator, DigestCredentials, DigestResult
+from tonalite.sip.endpoint import Peer
+from tonalite.sip.headers import HeaderError, contacts_of, cseq_of, to_of
+from tonalite.sip.message import Request, Response
+from tonalite.sip.responses import response_to
+from tonalite.sip.uri import NameAddr, SipUri
+
+_RECHALLENGE = {DigestResult.BAD_NONCE, DigestResult.BAD_RESPONSE, DigestResult.REPLAYED}
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryBounds:
+    minimum: int
+    default: int
+    maximum: int
+
+
+class Registrar:
+    def __init__(
+        self,
+        realm: str,
+        lines: LineDirectory,
+        registrations: RegistrationService,
+        authenticator: DigestAuthenticator,
+        clock: Clock,
+        bounds: ExpiryBounds,
+        node: str,
+    ) -> None:
+        self._realm = realm
+        self._lines = lines
+        self._registrations = registrations
+        self._authenticator = authenticator
+        self._clock = clock
+        self._bounds = bounds
+        self._node = node
+
+    def handle(self, request: Request, peer: Peer) -> Response:
+        """The final response to a REGISTER; never raises on what the phone sent."""
+        try:
+            credentials = self._credentials(request)
+        except AuthHeaderError:
+            return response_to(request, 400, "Malformed Authorization")
+        if credentials is None:
+            return self._challenge(request)
+        line = self._lines.by_username(credentials.username)
+        usable = line is not None and line.realm == self._realm
+
+        def ha1_for(algorithm: DigestAlgorithm) -> str:
+            if line is None or not usable:
+                return self._authenticator.dummy_ha1(algorithm)
+            return line.ha1_sha256 if algorithm == DigestAlgorithm.SHA256 else line.ha1_md5
+
+        now = self._clock.wall().timestamp()
+        result = self._authenticator.verify(credentials, "REGISTER", ha1_for, now, request.uri)
+        if result == DigestResult.STALE_NONCE:
+            return self._challenge(request, stale=True)
+        if result in _RECHALLENGE:
+            return self._challenge(request)
+        if result != DigestResult.OK or line is None:
+            return response_to(request, 400, "Malformed Authorization")
+        try:
+            return self._bind(request, peer, line)
+        except HeaderError as error:
+            return response_to(request, 400, f"Bad Header: {error}"[:80])
+
+    def _credentials(self, request: Request) -> DigestCredentials | None:
+        for value in request.headers.get_all("Authorization"):
+            credentials = DigestCredentials.parse(value)
+            if credentials.realm == self._realm:
+                return credentials
+        return None
+
+    def _challenge(self, request: Request, stale: bool = False) -> Response:
+        response = response_to(request, 401, to_tag=self._to_tag(request))
+        for value in self._authenticator.challenge(self._realm, self._clock.wall().timestamp(), stale=stale):
+            response.headers.add("WWW-Authenticate", value)
+        return response
+
+    def _bind(self, request: Request, peer: Peer, line: SipLine) -> Response:
+        if not self._is_address_of(to_of(request), line):
+            return response_to(request, 403, "Not Your Address", to_tag=self._to_tag(request))
+        contacts = contacts_of(request)
+        current = self._registrations.current(line.line_id)
+        if contacts == "*":
+            if self._expires_header(request) != 0:
+                return response_to(request, 400, "Contact * Needs Expires 0")
+            self._registrations.remove(line.line_id)
+            return self._ok(request, None)
+        if not contacts:
+            return self._ok(request, current)
+        contact = contacts[0]
+        expires = self._expires(request, contact)
+        cseq = cseq_of(request).number
+        call_id = request.headers.get("Call-ID") or ""
+        if current is not None and current.call_id == call_id and cseq <= current.cseq:
+            return response_to(request, 500, "Out of Order REGISTER")
+        if expires == 0:
+            if current is not None and current.contact == _contact_key(contact):
+                self._registrations.remove(line.line_id)
+            return self._ok(request, self._registrations.current(line.line_id))
+        if expires < self._bounds.minimum:
+            response = response_to(request, 423, to_tag=self._to_tag(request))
+            response.headers.add("Min-Expires", str(self._bounds.minimum))
+            return response
+        now = self._clock.wall()
+        binding = Binding(
+            line_id=line.line_id,
+            contact=_contact_key(contact),
+            call_id=call_id,
+            cseq=cseq,
+            source_host=peer.host,
+            source_port=peer.port,
+            transport=peer.transport,
+            user_agent=(request.headers.get("User-Agent") or "")[:255],
+            registered_at=now,
+            expires_at=now + timedelta(seconds=min(expires, self._bounds.maximum)),
+            node=self._node,
+        )
+        self._registrations.save(binding)
+        return self._ok(request, binding)
+
+    def _ok(self, request: Request, binding: Binding | None) -> Response:
+        response = response_to(request, 200, to_tag=self._to_tag(request))
+        now = self._clock.wall()
+        if binding is not None:
+            remaining = max(0, int((binding.expires_at - now).total_seconds()))
+            response.headers.add("Contact", f"{binding.contact};expires={remaining}")
+        response.headers.add("Date", format_datetime(now, usegmt=True))
+        return response
+
+    def _expires(self, request: Request, contact: NameAddr) -> int:
+        value = contact.param("expires")
+        if value is None:
+            header = self._expires_header(request)
+            return self._bounds.default if header is None else header
+        return _seconds(value)
+
+    @staticmethod
+    def _expires_header(request: Request) -> int | None:
+        value = request.headers.get("Expires")
+        return None if value is None else _seconds(value)
+
+    @staticmethod
+    def _is_address_of(to: NameAddr, line: SipLine) -> bool:
+        """The To URI names the line: by its SIP username or by its number, written in any usual way."""
+        if not isinstance(to.uri, SipUri) or to.uri.user is None:
+            return False
+        user = to.uri.unescaped_user or ""
+        if user == line.username:
+            return True
+        try:
+            return parse_number(user) == line.number
+        except InvalidInput:
+            return False
+
+    @staticmethod
+    def _to_tag(request: Request) -> str:
+        """A To tag that is the same for every response to this request (RFC 3261 §8.2.6.2)."""
+        return hashlib.sha1((request.headers.get("Call-ID") or "").encode() + b"registrar").hexdigest()[:16]
+
+
+def _contact_key(contact: NameAddr) -> str:
+    """The contact as stored and answered: `<uri>`, without its header parameters (expires, q, …)."""
+    return f"<{contact.uri}>"
+
+
+def _seconds(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        raise HeaderError("malformed expires")
+    return min(int(text), 2**32 - 1)
