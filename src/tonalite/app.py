@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tonalite import __version__
+from tonalite.calls.location import LocationService
 from tonalite.calls.registrar import ExpiryBounds, Registrar
 from tonalite.calls.signalling import Signalling
 from tonalite.clock import Clock, SystemClock
@@ -34,6 +35,8 @@ from tonalite.sip.headers import BRANCH_MAGIC
 from tonalite.store.database import Database
 
 REGISTRATION_SWEEP_S = 15.0
+REGISTRATION_FLUSH_S = 0.2
+HISTORY_TRIM_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +114,13 @@ def _sent_by(settings: Settings) -> Callable[[Transport], str]:
     return lambda transport: by_transport.get(transport, fallback)
 
 
-def build_sip(platform: Platform) -> SipTransport:
+def build_sip(platform: Platform, location: LocationService) -> SipTransport:
     settings = platform.settings
     endpoint = SipEndpoint(sent_by=_sent_by(settings), new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(10))
     registrar = Registrar(
         realm=settings.sip_domain,
         lines=LineDirectory(platform.db),
-        registrations=platform.services.registrations,
+        location=location,
         authenticator=DigestAuthenticator(
             nonce_secret(settings), algorithms=tuple(DigestAlgorithm(name) for name in settings.sip_digest_algorithms)
         ),
@@ -137,10 +140,19 @@ def build_sip(platform: Platform) -> SipTransport:
 
 async def serve(platform: Platform) -> None:
     """Run every listener of the platform on this loop until cancelled: SIP first, then HTTP."""
-    sip = build_sip(platform)
+    registrations = platform.services.registrations
+    location = LocationService(registrations)
+    location.load()
+    sip = build_sip(platform, location)
     await sip.start(platform.settings.sip_listen)
+
+    async def expire_registrations() -> None:
+        location.expire(platform.clock.wall())
+
     scheduler = Scheduler()
-    scheduler.every(REGISTRATION_SWEEP_S, "expire registrations", platform.services.registrations.expire)
+    scheduler.every(REGISTRATION_FLUSH_S, "store registrations", location.flush)
+    scheduler.every(REGISTRATION_SWEEP_S, "expire registrations", expire_registrations)
+    scheduler.every(HISTORY_TRIM_S, "trim registration history", lambda: asyncio.to_thread(registrations.trim_history))
     housekeeping = asyncio.get_running_loop().create_task(scheduler.run_forever())
     listen = platform.settings.http_listen
     config = uvicorn.Config(
@@ -157,6 +169,7 @@ async def serve(platform: Platform) -> None:
     finally:
         housekeeping.cancel()
         await sip.stop()
+        await location.flush()
         platform.db.dispose()
 
 

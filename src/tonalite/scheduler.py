@@ -1,10 +1,14 @@
-"""Periodic housekeeping on the platform's loop: expiring registrations today, purges later."""
+"""Periodic housekeeping on the platform's loop: registrations written, expired and trimmed; purges later.
+
+A job is a coroutine function: one that touches the database awaits `asyncio.to_thread`, so that the
+loop (and SIP) never waits on a disk.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -14,14 +18,14 @@ log = logging.getLogger(__name__)
 class Job:
     name: str
     every_s: float
-    run: Callable[[], object]
+    run: Callable[[], Awaitable[None]]
 
 
 @dataclass
 class Scheduler:
     jobs: list[Job] = field(default_factory=list)
 
-    def every(self, seconds: float, name: str, run: Callable[[], object]) -> None:
+    def every(self, seconds: float, name: str, run: Callable[[], Awaitable[None]]) -> None:
         self.jobs.append(Job(name, seconds, run))
 
     async def run_forever(self) -> None:
@@ -34,7 +38,7 @@ class Scheduler:
         """Run the job at once, then every `every_s` seconds; a failing run is logged and the job goes on."""
         while True:
             try:
-                job.run()
+                await job.run()
             except Exception:
                 log.exception("scheduled job %s failed", job.name)
             await asyncio.sleep(job.every_s)

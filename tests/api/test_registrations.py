@@ -8,7 +8,7 @@ from tests.api.customers import ALICE_LINE, Customer
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
 from tonalite.config import Transport
-from tonalite.services.registrations import Binding
+from tonalite.services.registrations import Binding, RegistrationChanges
 
 PATH = "/v1/billing-groups/{group}/lines/{number}/registrations"
 
@@ -21,18 +21,20 @@ def test_registration_shows_the_live_device(
 
     line = platform.services.lines.get(alice.principal, alice.group, ALICE_LINE)
     now = clock.wall()
-    platform.services.registrations.save(
-        Binding(
-            line_id=line.id,
-            contact="<sip:0033999001234@192.0.2.10:5062;transport=tcp>",
-            call_id="c1",
-            cseq=7,
-            source_host="192.0.2.10",
-            source_port=40001,
-            transport=Transport.TCP,
-            user_agent="Desk phone 1.0",
-            registered_at=now,
-            expires_at=now + timedelta(seconds=600),
+    platform.services.registrations.apply(
+        RegistrationChanges.binding(
+            Binding(
+                line_id=line.id,
+                contact="<sip:0033999001234@192.0.2.10:5062;transport=tcp>",
+                call_id="c1",
+                cseq=7,
+                source_host="192.0.2.10",
+                source_port=40001,
+                transport=Transport.TCP,
+                user_agent="Desk phone 1.0",
+                registered_at=now,
+                expires_at=now + timedelta(seconds=600),
+            )
         )
     )
     body = client.get(path, headers=alice.headers).json()

@@ -16,7 +16,7 @@ from tonalite.app import Platform
 from tonalite.clock import ManualClock
 from tonalite.config import Transport
 from tonalite.panel.paths import LineTab, line_path
-from tonalite.services.registrations import Binding
+from tonalite.services.registrations import Binding, RegistrationChanges
 from tonalite.sip.auth import DigestAlgorithm, digest_ha1
 from tonalite.store.models import Language, Line
 
@@ -366,18 +366,20 @@ def test_the_dashboard_shows_the_registered_device(
     with panel_platform.db.session() as session:
         line_id = session.scalars(select(Line.id).where(Line.number == alice.number)).one()
     now = clock.wall()
-    panel_platform.services.registrations.save(
-        Binding(
-            line_id=line_id,
-            contact="<sip:0033999001234@192.0.2.10:5062>",
-            call_id="c1",
-            cseq=1,
-            source_host="192.0.2.10",
-            source_port=40001,
-            transport=Transport.UDP,
-            user_agent="Yealink T54W 96.86",
-            registered_at=now,
-            expires_at=now + timedelta(seconds=1800),
+    panel_platform.services.registrations.apply(
+        RegistrationChanges.binding(
+            Binding(
+                line_id=line_id,
+                contact="<sip:0033999001234@192.0.2.10:5062>",
+                call_id="c1",
+                cseq=1,
+                source_host="192.0.2.10",
+                source_port=40001,
+                transport=Transport.UDP,
+                user_agent="Yealink T54W 96.86",
+                registered_at=now,
+                expires_at=now + timedelta(seconds=1800),
+            )
         )
     )
     page = client.get(alice.dashboard).text

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from tests.api.customers import Customer, open_account
 from tonalite.app import Platform
+from tonalite.calls.location import LocationService
 from tonalite.clock import ManualClock
 from tonalite.config import Transport
 from tonalite.services.errors import NotFound
-from tonalite.services.registrations import Binding
+from tonalite.services.registrations import Binding, RegistrationChanges
 from tonalite.store.models import RegistrationEventKind
 
 
@@ -29,58 +31,87 @@ def _binding(line_id: int, clock: ManualClock, call_id: str = "call-1", port: in
     )
 
 
-def _line_id(platform: Platform) -> tuple[int, Customer]:
+def _line(platform: Platform) -> tuple[int, Customer]:
     customer = open_account(platform, "alice", "+33999001234")
     line = platform.services.lines.get(customer.principal, customer.group, "+33999001234")
     return line.id, customer
 
 
 def test_refresh_keeps_the_start_and_another_device_replaces(platform: Platform, clock: ManualClock) -> None:
-    line_id, customer = _line_id(platform)
-    registrations = platform.services.registrations
+    line_id, customer = _line(platform)
+    location = LocationService(platform.services.registrations)
     first = _binding(line_id, clock)
-    assert registrations.save(first) is None
+    assert location.bind(first) is None
     clock.advance(600)
-    assert registrations.save(_binding(line_id, clock)) is None
-    refreshed = registrations.current(line_id)
+    assert location.bind(_binding(line_id, clock)) is None
+    refreshed = location.current(line_id, clock.wall())
     assert refreshed is not None
     assert refreshed.registered_at == first.registered_at
     assert refreshed.expires_at == clock.wall() + timedelta(seconds=1800)
 
     clock.advance(10)
     other = _binding(line_id, clock, call_id="call-2", port=5064)
-    replaced = registrations.save(other)
+    replaced = location.bind(other)
     assert replaced is not None and replaced.source_port == 5062
-    assert registrations.current(line_id) == other
-    history = registrations.history(customer.principal, customer.group, "33999001234")
-    assert [event.kind for event in history] == [
-        RegistrationEventKind.REGISTERED,
-        RegistrationEventKind.REPLACED,
-        RegistrationEventKind.REGISTERED,
-    ]
-    assert history[1].source == "udp:127.0.0.1:5062"
+    asyncio.run(location.flush())
+
+    assert platform.services.registrations.current(line_id) == other
+    history = platform.services.registrations.history(customer.principal, customer.group, "33999001234")
+    assert sorted(event.kind for event in history) == sorted(
+        [RegistrationEventKind.REGISTERED, RegistrationEventKind.REPLACED, RegistrationEventKind.REGISTERED]
+    )
+    assert {event.source for event in history} == {"udp:127.0.0.1:5062", "udp:127.0.0.1:5064"}
 
 
-def test_expiry_and_removal(platform: Platform, clock: ManualClock) -> None:
-    line_id, _ = _line_id(platform)
-    registrations = platform.services.registrations
-    registrations.save(_binding(line_id, clock))
+def test_expiry_and_removal_reach_the_database(platform: Platform, clock: ManualClock) -> None:
+    line_id, _ = _line(platform)
+    location = LocationService(platform.services.registrations)
+    location.bind(_binding(line_id, clock))
+    asyncio.run(location.flush())
     clock.advance(1799)
-    assert registrations.expire() == []
-    assert registrations.current(line_id) is not None
+    assert location.expire(clock.wall()) == []
+    assert platform.services.registrations.current(line_id) is not None
     clock.advance(1)
-    assert registrations.current(line_id) is None
-    assert [b.line_id for b in registrations.expire()] == [line_id]
-    assert registrations.all_current() == []
-    registrations.save(_binding(line_id, clock))
-    assert registrations.remove(line_id) is not None
-    assert registrations.remove(line_id) is None
+    assert location.current(line_id, clock.wall()) is None
+    assert [b.line_id for b in location.expire(clock.wall())] == [line_id]
+    asyncio.run(location.flush())
+    assert platform.services.registrations.all_current() == []
+
+    location.bind(_binding(line_id, clock))
+    assert location.unbind(line_id, clock.wall()) is not None
+    assert location.unbind(line_id, clock.wall()) is None
+    asyncio.run(location.flush())
+    assert platform.services.registrations.current(line_id) is None
+
+
+def test_bindings_survive_a_restart(platform: Platform, clock: ManualClock) -> None:
+    line_id, _ = _line(platform)
+    before = LocationService(platform.services.registrations)
+    binding = _binding(line_id, clock)
+    before.bind(binding)
+    asyncio.run(before.flush())
+    after = LocationService(platform.services.registrations)
+    after.load()
+    assert after.current(line_id, clock.wall()) == binding
+
+
+def test_history_keeps_the_newest_events(platform: Platform, clock: ManualClock) -> None:
+    line_id, customer = _line(platform)
+    location = LocationService(platform.services.registrations)
+    for index in range(60):
+        clock.advance(1)
+        location.bind(_binding(line_id, clock, call_id=f"call-{index}"))
+    asyncio.run(location.flush())
+    platform.services.registrations.trim_history()
+    history = platform.services.registrations.history(customer.principal, customer.group, "33999001234")
+    assert len(history) == 50
+    assert history[0].occurred_at == clock.wall()
 
 
 def test_registration_is_read_only_within_the_account(platform: Platform, clock: ManualClock) -> None:
-    line_id, alice = _line_id(platform)
+    line_id, alice = _line(platform)
     bob = open_account(platform, "bob", "+33999002222")
-    platform.services.registrations.save(_binding(line_id, clock))
+    platform.services.registrations.apply(RegistrationChanges.binding(_binding(line_id, clock)))
     assert platform.services.registrations.for_line(alice.principal, alice.group, "33999001234") is not None
     with pytest.raises(NotFound):
         platform.services.registrations.for_line(bob.principal, alice.group, "33999001234")

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import format_datetime
 
+from tonalite.calls.location import LocationService
 from tonalite.clock import Clock
 from tonalite.services.errors import InvalidInput
 from tonalite.services.line_directory import LineDirectory, SipLine
 from tonalite.services.numbering import parse_number
-from tonalite.services.registrations import Binding, RegistrationService
+from tonalite.services.registrations import Binding
 from tonalite.sip.auth import AuthHeaderError, DigestAlgorithm, DigestAuthenticator, DigestCredentials, DigestResult
 from tonalite.sip.endpoint import Peer
 from tonalite.sip.headers import HeaderError, contacts_of, cseq_of, to_of
@@ -40,7 +41,7 @@ class Registrar:
         self,
         realm: str,
         lines: LineDirectory,
-        registrations: RegistrationService,
+        location: LocationService,
         authenticator: DigestAuthenticator,
         clock: Clock,
         bounds: ExpiryBounds,
@@ -48,7 +49,7 @@ class Registrar:
     ) -> None:
         self._realm = realm
         self._lines = lines
-        self._registrations = registrations
+        self._location = location
         self._authenticator = authenticator
         self._clock = clock
         self._bounds = bounds
@@ -100,11 +101,12 @@ class Registrar:
         if not self._is_address_of(to_of(request), line):
             return response_to(request, 403, "Not Your Address", to_tag=self._to_tag(request))
         contacts = contacts_of(request)
-        current = self._registrations.current(line.line_id)
+        now = self._clock.wall()
+        current = self._location.current(line.line_id, now)
         if contacts == "*":
             if self._expires_header(request) != 0:
                 return response_to(request, 400, "Contact * Needs Expires 0")
-            self._registrations.remove(line.line_id)
+            self._location.unbind(line.line_id, now)
             return self._ok(request, None)
         if not contacts:
             return self._ok(request, current)
@@ -116,13 +118,13 @@ class Registrar:
             return response_to(request, 500, "Out of Order REGISTER")
         if expires == 0:
             if current is not None and current.contact == _contact_key(contact):
-                self._registrations.remove(line.line_id)
-            return self._ok(request, self._registrations.current(line.line_id))
+                self._location.unbind(line.line_id, now)
+                current = None
+            return self._ok(request, current)
         if expires < self._bounds.minimum:
             response = response_to(request, 423, to_tag=self._to_tag(request))
             response.headers.add("Min-Expires", str(self._bounds.minimum))
             return response
-        now = self._clock.wall()
         binding = Binding(
             line_id=line.line_id,
             contact=_contact_key(contact),
@@ -136,7 +138,7 @@ class Registrar:
             expires_at=now + timedelta(seconds=min(expires, self._bounds.maximum)),
             node=self._node,
         )
-        self._registrations.save(binding)
+        self._location.bind(binding)
         return self._ok(request, binding)
 
     def _ok(self, request: Request, binding: Binding | None) -> Response:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Unpack
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from tonalite.store.database import Database
 from tonalite.store.models import Line
@@ -36,16 +37,26 @@ _COLUMNS = (
 )
 
 
+# Built once: SQLAlchemy memoises a statement's cache key on the object, and these run for every REGISTER
+# and every call, on the event loop.
+_BY_USERNAME = select(*_COLUMNS).where(Line.sip_username == bindparam("key"))
+_BY_NUMBER = select(*_COLUMNS).where(Line.number == bindparam("key"))
+
+
 class LineDirectory:
+    """Reads straight from the database, without a cache: a password reset in the panel takes effect at the
+    phone's next REGISTER, on every node."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def by_username(self, username: str) -> SipLine | None:
-        with self._db.engine.connect() as connection:
-            row = connection.execute(select(*_COLUMNS).where(Line.sip_username == username)).first()
-        return SipLine(*row) if row else None
+        return self._one(_BY_USERNAME, username)
 
     def by_number(self, number: str) -> SipLine | None:
+        return self._one(_BY_NUMBER, number)
+
+    def _one(self, statement: Select[Unpack[tuple[Any, ...]]], key: str) -> SipLine | None:
         with self._db.engine.connect() as connection:
-            row = connection.execute(select(*_COLUMNS).where(Line.number == number)).first()
+            row = connection.execute(statement, {"key": key}).first()
         return SipLine(*row) if row else None

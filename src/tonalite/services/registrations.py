@@ -1,16 +1,20 @@
-"""Where each line's one device is registered: stored so that it survives a restart, with its history.
+"""Where each line's one device is registered, as stored: it survives a restart, with its history.
 
-The registrar calls `save` for every accepted REGISTER and `remove` for an unregistration; the scheduler
-calls `expire`. A REGISTER from another device than the bound one replaces it, and the replacement is kept
-in the line's registration history for diagnostics ("another phone took over my line").
+The SIP node's location service (calls/location.py) decides and remembers bindings in memory and writes
+them here in batches (`apply`); the panel and the API read them here. The history keeps, per line, what
+happened ("another phone took over my line") for diagnostics.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tonalite.clock import Clock
@@ -45,6 +49,51 @@ class Binding:
     def same_device(self, other: Binding) -> bool:
         """RFC 3261 §10.3: a refresh carries the same Call-ID; a new Call-ID is another device (or a reboot)."""
         return self.call_id == other.call_id and self.contact == other.contact
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    line_id: int
+    kind: RegistrationEventKind
+    binding: Binding
+    occurred_at: datetime
+
+    def row(self) -> dict[str, object]:
+        return {
+            "line_id": self.line_id,
+            "kind": self.kind,
+            "contact": self.binding.contact[:512],
+            "source": self.binding.source[:80],
+            "user_agent": self.binding.user_agent[:255],
+            "occurred_at": self.occurred_at,
+        }
+
+
+@dataclass(slots=True)
+class RegistrationChanges:
+    """What the location service changed since its last flush: bindings to store or delete, and history."""
+
+    bound: dict[int, Binding] = field(default_factory=dict)
+    removed: set[int] = field(default_factory=set)
+    events: list[RecordedEvent] = field(default_factory=list)
+
+    @classmethod
+    def binding(cls, binding: Binding) -> RegistrationChanges:
+        """A batch that stores one binding, as the operator's tools and the tests write one."""
+        return cls(bound={binding.line_id: binding})
+
+    @property
+    def empty(self) -> bool:
+        return not (self.bound or self.removed or self.events)
+
+
+def _columns(binding: Binding) -> dict[str, object]:
+    return {name: getattr(binding, name) for name in Binding.__dataclass_fields__ if name != "line_id"}
+
+
+def _upsert(session: Session) -> Callable[..., Any]:
+    """INSERT … ON CONFLICT DO UPDATE in the session's dialect (SQLite and PostgreSQL both have it)."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _binding(row: Registration) -> Binding:
@@ -82,44 +131,37 @@ class RegistrationService:
             rows = session.scalars(select(Registration).where(Registration.expires_at > self._clock.wall()))
             return [_binding(row) for row in rows]
 
-    def save(self, binding: Binding) -> Binding | None:
-        """Store the line's binding; returns the binding of another device it replaced, if any."""
+    def apply(self, changes: RegistrationChanges) -> None:
+        """Write a batch of the location service's changes in one transaction, with bulk statements."""
+        if changes.empty:
+            return
         with self._db.session() as session:
-            row = session.scalar(select(Registration).where(Registration.line_id == binding.line_id))
-            previous = _binding(row) if row else None
-            replaced = previous if previous and previous.expires_at > binding.registered_at else None
-            if row is None:
-                row = Registration(line_id=binding.line_id)
-                session.add(row)
-            for name in Binding.__dataclass_fields__:
-                if name != "line_id":
-                    setattr(row, name, getattr(binding, name))
-            if replaced is not None and replaced.same_device(binding):
-                row.registered_at = replaced.registered_at
-                return None
-            if replaced is not None:
-                self._record(session, replaced, RegistrationEventKind.REPLACED)
-            self._record(session, binding, RegistrationEventKind.REGISTERED)
-            return replaced
+            if changes.removed:
+                session.execute(delete(Registration).where(Registration.line_id.in_(changes.removed)))
+            if changes.bound:
+                rows = [{"line_id": b.line_id, **_columns(b)} for b in changes.bound.values()]
+                upsert = _upsert(session)(Registration)
+                session.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=[Registration.line_id],
+                        set_={name: getattr(upsert.excluded, name) for name in rows[0] if name != "line_id"},
+                    ),
+                    rows,
+                )
+            if changes.events:
+                session.execute(insert(RegistrationEvent), [event.row() for event in changes.events])
 
-    def remove(self, line_id: int) -> Binding | None:
+    def trim_history(self) -> None:
+        """Keep each line's newest MAX_HISTORY registration events (run by the scheduler, not per event)."""
         with self._db.session() as session:
-            row = session.scalar(select(Registration).where(Registration.line_id == line_id))
-            if row is None:
-                return None
-            removed = _binding(row)
-            session.delete(row)
-            self._record(session, removed, RegistrationEventKind.UNREGISTERED)
-            return removed
-
-    def expire(self) -> list[Binding]:
-        """Remove every binding past its expiry; returns them."""
-        with self._db.session() as session:
-            rows = list(session.scalars(select(Registration).where(Registration.expires_at <= self._clock.wall())))
-            for row in rows:
-                self._record(session, _binding(row), RegistrationEventKind.EXPIRED)
-                session.delete(row)
-            return [_binding(row) for row in rows]
+            ranked = select(
+                RegistrationEvent.id,
+                func.row_number()
+                .over(partition_by=RegistrationEvent.line_id, order_by=RegistrationEvent.id.desc())
+                .label("rank"),
+            ).subquery()
+            stale = select(ranked.c.id).where(ranked.c.rank > MAX_HISTORY)
+            session.execute(delete(RegistrationEvent).where(RegistrationEvent.id.in_(stale)))
 
     def for_line(self, principal: Principal, group_id: int, number: str) -> Binding | None:
         """The live registration of a line of the caller's account, for the panel and the API."""
@@ -138,28 +180,3 @@ class RegistrationService:
                     .limit(MAX_HISTORY)
                 )
             )
-
-    def _record(self, session: Session, binding: Binding, kind: RegistrationEventKind) -> None:
-        """Add to the line's history, keeping its newest MAX_HISTORY events."""
-        session.add(
-            RegistrationEvent(
-                line_id=binding.line_id,
-                kind=kind,
-                contact=binding.contact[:512],
-                source=binding.source[:80],
-                user_agent=binding.user_agent[:255],
-                occurred_at=self._clock.wall(),
-            )
-        )
-        session.flush()
-        keep = (
-            select(RegistrationEvent.id)
-            .where(RegistrationEvent.line_id == binding.line_id)
-            .order_by(RegistrationEvent.id.desc())
-            .limit(MAX_HISTORY)
-        )
-        session.execute(
-            delete(RegistrationEvent).where(
-                RegistrationEvent.line_id == binding.line_id, RegistrationEvent.id.not_in(keep.scalar_subquery())
-            )
-        )
