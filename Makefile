@@ -47,7 +47,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[a-z]*.py; do \
+		name=$$(basename $$script .py); [ $$name = support ] && continue; \
+		echo "== bench/$$name"; $(BIN)/python -m bench.$$name || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache .mypy_cache .ruff_cache

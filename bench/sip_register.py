@@ -80,7 +80,8 @@ def main() -> None:
     ok, failed = counters["SuccessfulCall(C)"], counters["FailedCall(C)"]
     retransmissions = sum(int(n) for n in re.findall(r"REGISTER ---------->\s+\d+\s+(\d+)", run.stdout))
     print(
-        f"REGISTER with MD5 digest, {args.lines} lines, sipp -r {args.rate} -m {args.total} (sipp exit {run.returncode})"
+        f"REGISTER with MD5 digest, {args.lines} lines, sipp -r {args.rate} -m {args.total}"
+        f" (sipp exit {run.returncode})"
     )
     print(f"  registrations   {ok} ok, {failed} failed, {retransmissions} REGISTER retransmissions")
     print(f"  rate            {ok / elapsed:8.0f} registrations/s over {elapsed:.1f} s (sipp on the same cores)")

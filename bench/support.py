@@ -20,6 +20,8 @@ from tonalite.services.lines import LineCredentials
 from tonalite.store.migrate import upgrade
 
 DOMAIN = "127.0.0.1"
+BENCH_LOGIN = "bench"
+BENCH_PASSWORD = "bench-password"
 READY_TIMEOUT_S = 30.0
 
 
@@ -40,7 +42,7 @@ def make_lines(data_dir: Path, count: int) -> list[LineCredentials]:
     upgrade(url)
     platform = build_platform(Settings(database_url=url, data_dir=data_dir, sip_domain=DOMAIN))
     services = platform.services
-    account = services.accounts.create("bench", "bench-password", "Bench SA", "bench@example.com")
+    account = services.accounts.create(BENCH_LOGIN, BENCH_PASSWORD, "Bench SA", "bench@example.com")
     group = services.billing_groups.create(account.id, "Bench")
     credentials = [services.lines.create(group.id, f"+331990{index:05d}")[1] for index in range(count)]
     platform.db.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
@@ -56,7 +56,7 @@ class LineDirectory:
     def by_number(self, number: str) -> SipLine | None:
         return self._one(_BY_NUMBER, number)
 
-    def _one(self, statement: Select[Unpack[tuple[Any, ...]]], key: str) -> SipLine | None:
+    def _one(self, statement: Select[*tuple[Any, ...]], key: str) -> SipLine | None:
         with self._db.engine.connect() as connection:
             row = connection.execute(statement, {"key": key}).first()
         return SipLine(*row) if row else None
