@@ -48,6 +48,7 @@ class Services:
     line_options: LineOptionsService
     numbers: NumberService
     registrations: RegistrationService
+    line_directory: LineDirectory
     demo: DemoService
 
 
@@ -74,6 +75,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         line_options=LineOptionsService(db, clock),
         numbers=numbers,
         registrations=RegistrationService(db, clock),
+        line_directory=LineDirectory(db),
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
     )
     return Platform(settings, clock, db, services)
@@ -119,7 +121,7 @@ def build_sip(platform: Platform, location: LocationService) -> SipTransport:
     endpoint = SipEndpoint(sent_by=_sent_by(settings), new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(10))
     registrar = Registrar(
         realm=settings.sip_domain,
-        lines=LineDirectory(platform.db),
+        lines=platform.services.line_directory,
         location=location,
         authenticator=DigestAuthenticator(
             nonce_secret(settings), algorithms=tuple(DigestAlgorithm(name) for name in settings.sip_digest_algorithms)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 
 from tonalite.calls.location import LocationService
@@ -107,9 +107,9 @@ class Registrar:
             if self._expires_header(request) != 0:
                 return response_to(request, 400, "Contact * Needs Expires 0")
             self._location.unbind(line.line_id, now)
-            return self._ok(request, None)
+            return self._ok(request, None, now)
         if not contacts:
-            return self._ok(request, current)
+            return self._ok(request, current, now)
         contact = contacts[0]
         expires = self._expires(request, contact)
         cseq = cseq_of(request).number
@@ -120,7 +120,7 @@ class Registrar:
             if current is not None and current.contact == _contact_key(contact):
                 self._location.unbind(line.line_id, now)
                 current = None
-            return self._ok(request, current)
+            return self._ok(request, current, now)
         if expires < self._bounds.minimum:
             response = response_to(request, 423, to_tag=self._to_tag(request))
             response.headers.add("Min-Expires", str(self._bounds.minimum))
@@ -139,11 +139,10 @@ class Registrar:
             node=self._node,
         )
         self._location.bind(binding)
-        return self._ok(request, binding)
+        return self._ok(request, binding, now)
 
-    def _ok(self, request: Request, binding: Binding | None) -> Response:
+    def _ok(self, request: Request, binding: Binding | None, now: datetime) -> Response:
         response = response_to(request, 200, to_tag=self._to_tag(request))
-        now = self._clock.wall()
         if binding is not None:
             remaining = max(0, int((binding.expires_at - now).total_seconds()))
             response.headers.add("Contact", f"{binding.contact};expires={remaining}")
