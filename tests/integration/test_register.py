@@ -9,6 +9,7 @@ import pytest
 from tests.integration.conftest import Site
 from tests.peers.sip_client import UdpPhone
 from tests.peers.sipp import run_sipp, users_file
+from tests.peers.tonalite_server import free_port
 from tonalite.sip.auth import DigestAlgorithm, DigestChallenge
 from tonalite.sip.message import Response
 
@@ -85,14 +86,22 @@ def test_sha256_digest_is_offered_first_and_accepted(default_site: Site) -> None
 
 def test_refresh_unregister_and_interval_too_brief(site: Site) -> None:
     users = users_file(site.work_dir, site.lines[:1])
-    assert run_sipp("register_refresh", site.server.sip_port, users, site.work_dir, keys={"expires": "600"}).all_passed
+    phone = free_port()
+    refresh = run_sipp(
+        "register_refresh", site.server.sip_port, users, site.work_dir, keys={"expires": "600"}, local_port=phone
+    )
+    assert refresh.all_passed, refresh.output
     (refreshed,) = site.wait_registrations(0, bool)
 
-    brief = run_sipp("register_too_brief", site.server.sip_port, users, site.work_dir, keys={"expires": "30"})
+    brief = run_sipp(
+        "register_too_brief", site.server.sip_port, users, site.work_dir, keys={"expires": "30"}, local_port=phone
+    )
     assert brief.all_passed, brief.output
     assert site.registrations(0) == [refreshed], "a refused REGISTER leaves the binding as it was"
 
-    unregister = run_sipp("register", site.server.sip_port, users, site.work_dir, keys={"expires": "0"})
+    unregister = run_sipp(
+        "register", site.server.sip_port, users, site.work_dir, keys={"expires": "0"}, local_port=phone
+    )
     assert unregister.all_passed, unregister.output
     assert site.wait_registrations(0, lambda items: not items) == []
 

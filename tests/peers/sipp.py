@@ -48,13 +48,19 @@ def run_sipp(
     keys: dict[str, str] | None = None,
     transport: str = "u1",
     timeout_s: int = 30,
+    local_port: int | None = None,
 ) -> SippRun:
-    """Run one scenario to completion, bounded by sipp's -timeout and an outer timeout."""
+    """Run one scenario to completion, bounded by sipp's -timeout and an outer timeout.
+
+    `local_port` is the phone's own port, part of the Contact it registers: give the same one to the runs
+    that play one phone (register, then unregister), or a free one is taken.
+    """
     stats = directory / f"{scenario}.stats.csv"
     command = [
         SIPP, "-sf", str(SCENARIOS / f"{scenario}.xml"), "-inf", str(users), f"127.0.0.1:{target_port}",
-        "-i", "127.0.0.1", "-p", str(free_port()), "-t", transport, "-m", str(calls), "-r", str(rate), "-nostdin",
-        "-timeout", f"{timeout_s}s", "-trace_stat", "-stf", str(stats), "-fd", "1",
+        "-i", "127.0.0.1", "-p", str(local_port or free_port()), "-t", transport,
+        "-m", str(calls), "-r", str(rate), "-nostdin", "-timeout", f"{timeout_s}s",
+        "-trace_stat", "-stf", str(stats), "-fd", "1",
     ]  # fmt: skip
     for name, value in (keys or {}).items():
         command += ["-key", name, value]
