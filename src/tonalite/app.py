@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tonalite import __version__
+from tonalite.calls.authentication import RequestAuthenticator
 from tonalite.calls.location import LocationService
 from tonalite.calls.registrar import ExpiryBounds, Registrar
 from tonalite.calls.signalling import Signalling
@@ -119,13 +120,13 @@ def _sent_by(settings: Settings) -> Callable[[Transport], str]:
 def build_sip(platform: Platform, location: LocationService) -> SipTransport:
     settings = platform.settings
     endpoint = SipEndpoint(sent_by=_sent_by(settings), new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(10))
+    digest = DigestAuthenticator(
+        nonce_secret(settings), algorithms=tuple(DigestAlgorithm(name) for name in settings.sip_digest_algorithms)
+    )
+    authenticator = RequestAuthenticator(settings.sip_domain, platform.services.line_directory, digest, platform.clock)
     registrar = Registrar(
-        realm=settings.sip_domain,
-        lines=platform.services.line_directory,
         location=location,
-        authenticator=DigestAuthenticator(
-            nonce_secret(settings), algorithms=tuple(DigestAlgorithm(name) for name in settings.sip_digest_algorithms)
-        ),
+        authenticator=authenticator,
         clock=platform.clock,
         bounds=ExpiryBounds(
             settings.register_min_expires, settings.register_default_expires, settings.register_max_expires

@@ -8,25 +8,22 @@ bound one replaces it (and the replacement is kept in the line's history).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
+from tonalite.calls.authentication import Challenge, RequestAuthenticator, stable_to_tag
 from tonalite.calls.location import LocationService
 from tonalite.clock import Clock
 from tonalite.services.errors import InvalidInput
-from tonalite.services.line_directory import LineDirectory, SipLine
+from tonalite.services.line_directory import SipLine
 from tonalite.services.numbering import parse_number
 from tonalite.services.registrations import Binding
-from tonalite.sip.auth import AuthHeaderError, DigestAlgorithm, DigestAuthenticator, DigestCredentials, DigestResult
 from tonalite.sip.endpoint import Peer
 from tonalite.sip.headers import HeaderError, contacts_of, cseq_of, to_of
 from tonalite.sip.message import Request, Response
 from tonalite.sip.responses import response_to
 from tonalite.sip.uri import NameAddr, SipUri
-
-_RECHALLENGE = {DigestResult.BAD_NONCE, DigestResult.BAD_RESPONSE, DigestResult.REPLAYED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +36,12 @@ class ExpiryBounds:
 class Registrar:
     def __init__(
         self,
-        realm: str,
-        lines: LineDirectory,
         location: LocationService,
-        authenticator: DigestAuthenticator,
+        authenticator: RequestAuthenticator,
         clock: Clock,
         bounds: ExpiryBounds,
         node: str,
     ) -> None:
-        self._realm = realm
-        self._lines = lines
         self._location = location
         self._authenticator = authenticator
         self._clock = clock
@@ -57,49 +50,17 @@ class Registrar:
 
     def handle(self, request: Request, peer: Peer) -> Response:
         """The final response to a REGISTER; never raises on what the phone sent."""
-        try:
-            credentials = self._credentials(request)
-        except AuthHeaderError:
-            return response_to(request, 400, "Malformed Authorization")
-        if credentials is None:
-            return self._challenge(request)
-        line = self._lines.by_username(credentials.username)
-        usable = line is not None and line.realm == self._realm
-
-        def ha1_for(algorithm: DigestAlgorithm) -> str:
-            if line is None or not usable:
-                return self._authenticator.dummy_ha1(algorithm)
-            return line.ha1_sha256 if algorithm == DigestAlgorithm.SHA256 else line.ha1_md5
-
-        now = self._clock.wall().timestamp()
-        result = self._authenticator.verify(credentials, "REGISTER", ha1_for, now, request.uri)
-        if result == DigestResult.STALE_NONCE:
-            return self._challenge(request, stale=True)
-        if result in _RECHALLENGE:
-            return self._challenge(request)
-        if result != DigestResult.OK or line is None:
-            return response_to(request, 400, "Malformed Authorization")
+        line = self._authenticator.authenticate(request, Challenge.REGISTRAR)
+        if isinstance(line, Response):
+            return line
         try:
             return self._bind(request, peer, line)
         except HeaderError as error:
             return response_to(request, 400, f"Bad Header: {error}"[:80])
 
-    def _credentials(self, request: Request) -> DigestCredentials | None:
-        for value in request.headers.get_all("Authorization"):
-            credentials = DigestCredentials.parse(value)
-            if credentials.realm == self._realm:
-                return credentials
-        return None
-
-    def _challenge(self, request: Request, stale: bool = False) -> Response:
-        response = response_to(request, 401, to_tag=self._to_tag(request))
-        for value in self._authenticator.challenge(self._realm, self._clock.wall().timestamp(), stale=stale):
-            response.headers.add("WWW-Authenticate", value)
-        return response
-
     def _bind(self, request: Request, peer: Peer, line: SipLine) -> Response:
         if not self._is_address_of(to_of(request), line):
-            return response_to(request, 403, "Not Your Address", to_tag=self._to_tag(request))
+            return response_to(request, 403, "Not Your Address", to_tag=stable_to_tag(request))
         contacts = contacts_of(request)
         now = self._clock.wall()
         current = self._location.current(line.line_id, now)
@@ -122,7 +83,7 @@ class Registrar:
                 current = None
             return self._ok(request, current, now)
         if expires < self._bounds.minimum:
-            response = response_to(request, 423, to_tag=self._to_tag(request))
+            response = response_to(request, 423, to_tag=stable_to_tag(request))
             response.headers.add("Min-Expires", str(self._bounds.minimum))
             return response
         binding = Binding(
@@ -142,7 +103,7 @@ class Registrar:
         return self._ok(request, binding, now)
 
     def _ok(self, request: Request, binding: Binding | None, now: datetime) -> Response:
-        response = response_to(request, 200, to_tag=self._to_tag(request))
+        response = response_to(request, 200, to_tag=stable_to_tag(request))
         if binding is not None:
             remaining = max(0, int((binding.expires_at - now).total_seconds()))
             response.headers.add("Contact", f"{binding.contact};expires={remaining}")
@@ -173,11 +134,6 @@ class Registrar:
             return parse_number(user) == line.number
         except InvalidInput:
             return False
-
-    @staticmethod
-    def _to_tag(request: Request) -> str:
-        """A To tag that is the same for every response to this request (RFC 3261 §8.2.6.2)."""
-        return hashlib.sha1((request.headers.get("Call-ID") or "").encode() + b"registrar").hexdigest()[:16]
 
 
 def _contact_key(contact: NameAddr) -> str:
