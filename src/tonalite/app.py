@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import ssl
 from collections.abc import Callable
@@ -14,15 +15,20 @@ from fastapi import FastAPI
 
 from tonalite import __version__
 from tonalite.calls.authentication import RequestAuthenticator
+from tonalite.calls.b2bua import B2bua
+from tonalite.calls.call import Call
 from tonalite.calls.location import LocationService
 from tonalite.calls.registrar import ExpiryBounds, Registrar
 from tonalite.calls.signalling import Signalling
 from tonalite.clock import Clock, SystemClock
 from tonalite.config import Settings, Transport
+from tonalite.features.dialplan import DialPlan
+from tonalite.net.loop_timers import LoopTimers
 from tonalite.net.sip_transport import SipTransport
 from tonalite.scheduler import Scheduler
 from tonalite.services.accounts import AccountService
 from tonalite.services.billing_groups import BillingGroupService
+from tonalite.services.call_records import CallRecordService
 from tonalite.services.demo import DemoService
 from tonalite.services.line_directory import LineDirectory
 from tonalite.services.line_options import LineOptionsService
@@ -34,6 +40,8 @@ from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
 from tonalite.sip.endpoint import SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
 from tonalite.store.database import Database
+
+log = logging.getLogger(__name__)
 
 REGISTRATION_SWEEP_S = 15.0
 REGISTRATION_FLUSH_S = 0.2
@@ -50,6 +58,7 @@ class Services:
     numbers: NumberService
     registrations: RegistrationService
     line_directory: LineDirectory
+    call_records: CallRecordService
     demo: DemoService
 
 
@@ -77,6 +86,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         numbers=numbers,
         registrations=RegistrationService(db, clock),
         line_directory=LineDirectory(db),
+        call_records=CallRecordService(db, settings.node_name),
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
     )
     return Platform(settings, clock, db, services)
@@ -133,12 +143,48 @@ def build_sip(platform: Platform, location: LocationService) -> SipTransport:
         ),
         node=settings.node_name,
     )
-    signalling = Signalling(endpoint, registrar, platform.clock, f"Tonalite/{__version__}")
+    transports: list[SipTransport] = []
+    b2bua = B2bua(
+        endpoint=endpoint,
+        authenticator=authenticator,
+        location=location,
+        dial_plan=DialPlan(platform.services.line_directory),
+        clock=platform.clock,
+        timers=LoopTimers(after_each=lambda: transports[0].pump()),
+        domain=settings.sip_domain,
+        on_call_ended=_recorder(platform.services.call_records),
+    )
+    signalling = Signalling(endpoint, registrar, b2bua, platform.clock, f"Tonalite/{__version__}")
+    # TLS (RFC 3261 §26.3.1, TLS 1.2 and up): the listeners' context holds the node's certificate; the
+    # connections this node opens verify the far end's certificate with the system's CAs.
+    tls_client = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    tls_client.minimum_version = ssl.TLSVersion.TLSv1_2
     tls = None
     if settings.tls_certificate is not None:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls.load_cert_chain(settings.tls_certificate, settings.tls_private_key)
-    return SipTransport(endpoint, platform.clock, signalling.on_event, tls)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            tls.load_cert_chain(settings.tls_certificate, settings.tls_private_key)
+        except OSError as error:  # ssl.SSLError too: name the files, which its message does not
+            key = settings.tls_private_key or "(in the certificate file)"
+            raise OSError(f"TLS certificate {settings.tls_certificate}, key {key}: {error}") from error
+    transports.append(SipTransport(endpoint, platform.clock, signalling.on_event, tls, tls_client))
+    return transports[0]
+
+
+def _recorder(call_records: CallRecordService) -> Callable[[Call], None]:
+    """Call records are written off the loop; a failed write is logged, the call itself is unaffected."""
+
+    def record(call: Call) -> None:
+        future = asyncio.get_running_loop().run_in_executor(None, call_records.add, call)
+        future.add_done_callback(_log_failure)
+
+    return record
+
+
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("writing a call record failed", exc_info=future.exception())
 
 
 async def serve(platform: Platform) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 
 from tonalite.store.database import Database
-from tonalite.store.models import Line
+from tonalite.store.models import Line, PlatformNumber
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ _COLUMNS = (
 # and every call, on the event loop.
 _BY_USERNAME = select(*_COLUMNS).where(Line.sip_username == bindparam("key"))
 _BY_NUMBER = select(*_COLUMNS).where(Line.number == bindparam("key"))
+_HELD = select(PlatformNumber.id).where(PlatformNumber.number == bindparam("key"))
 
 
 class LineDirectory:
@@ -55,6 +56,11 @@ class LineDirectory:
 
     def by_number(self, number: str) -> SipLine | None:
         return self._one(_BY_NUMBER, number)
+
+    def platform_holds(self, number: str) -> bool:
+        """Whether the number is in the operator's inventory (a line's, an alias number's, or a free one)."""
+        with self._db.engine.connect() as connection:
+            return connection.execute(_HELD, {"key": number}).first() is not None
 
     def _one(self, statement: Select[*tuple[Any, ...]], key: str) -> SipLine | None:
         with self._db.engine.connect() as connection:

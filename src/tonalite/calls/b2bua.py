@@ -1,0 +1,490 @@
+"""The back-to-back user agent: each call is two SIP dialogs, the caller's and the callee's, relayed.
+
+It turns what one side says into what the other side hears: provisional and final responses with their
+SDP, the ACK of the 2xx, BYE from either side, CANCEL, and in-dialog re-INVITE / UPDATE / INFO. It holds
+no feature logic: the dial plan decides where a call goes, the location service where a line's phone is.
+The caller sees only the platform's identity for the callee, and the callee sees the caller's line number
+(From and P-Asserted-Identity), never what the caller's phone wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tonalite.calls.authentication import Challenge, RequestAuthenticator
+from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
+from tonalite.calls.location import LocationService
+from tonalite.clock import Clock
+from tonalite.config import Transport
+from tonalite.features.dialplan import DialPlan, ToLine, ToOutside
+from tonalite.services.line_directory import SipLine
+from tonalite.sip.dialog import Dialog, DialogId
+from tonalite.sip.endpoint import (
+    IncomingAck,
+    IncomingCancel,
+    IncomingRequest,
+    IncomingResponse,
+    Peer,
+    SipEndpoint,
+    TransactionFailed,
+)
+from tonalite.sip.headers import HeaderError, from_of, to_of
+from tonalite.sip.message import Headers, Request, Response
+from tonalite.sip.responses import response_to
+from tonalite.sip.transaction import TimerValues
+from tonalite.sip.uri import SipUri, TelUri, UriError, parse_uri
+from tonalite.store.models import CallResult
+
+log = logging.getLogger(__name__)
+
+RING_TIMEOUT_S = 180.0
+RELAYED_IN_DIALOG = frozenset({"INVITE", "UPDATE", "INFO"})
+_BODY_HEADERS = ("Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language")
+
+
+class TimerHandle(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Timers(Protocol):
+    """Schedules a callback on the platform's loop; the I/O layer sends what the callback produced."""
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
+
+
+@dataclass(slots=True)
+class _Leg:
+    """One side of a call: the transaction that opened it, where its phone is, and its dialog."""
+
+    peer: Peer
+    invite: Request
+    transaction: int
+    dialog: Dialog | None = None
+
+
+@dataclass(slots=True)
+class _Relay:
+    """A request relayed inside the call: the other side's server transaction waits for our answer."""
+
+    bridge: _Bridge
+    origin_is_caller: bool
+    origin_transaction: int
+    origin_request: Request
+
+
+@dataclass(slots=True)
+class _Retransmission:
+    """A 2xx we keep sending until its ACK comes (RFC 3261 §13.3.1.4)."""
+
+    transaction: int
+    response: Response
+    interval: float
+    elapsed: float = 0.0
+    handle: TimerHandle | None = None
+
+
+@dataclass(slots=True)
+class _Bridge:
+    call: Call
+    caller: _Leg
+    caller_tag: str
+    callee: _Leg | None = None
+    ack_for_callee: Request | None = None
+    """The ACK we sent for the callee's 2xx, sent again if the callee repeats its 2xx."""
+    callee_2xx_waiting: Response | None = None
+    """The callee's 2xx, acknowledged only when the caller's ACK brings its body (a late offer's answer)."""
+    unacked: dict[DialogId, _Retransmission] = field(default_factory=dict)
+    ring_timer: TimerHandle | None = None
+
+
+class B2bua:
+    def __init__(
+        self,
+        endpoint: SipEndpoint,
+        authenticator: RequestAuthenticator,
+        location: LocationService,
+        dial_plan: DialPlan,
+        clock: Clock,
+        timers: Timers,
+        domain: str,
+        on_call_ended: Callable[[Call], None],
+        timer_values: TimerValues | None = None,
+    ) -> None:
+        self._endpoint = endpoint
+        self._authenticator = authenticator
+        self._location = location
+        self._dial_plan = dial_plan
+        self._clock = clock
+        self._timers = timers
+        self._domain = domain
+        self._on_call_ended = on_call_ended
+        self._t = timer_values or endpoint.timers
+        self._by_caller_transaction: dict[int, _Bridge] = {}
+        self._by_callee_transaction: dict[int, _Bridge] = {}
+        self._dialogs: dict[DialogId, tuple[_Bridge, bool]] = {}
+        self._relays: dict[int, _Relay] = {}
+        self._calls_per_line: dict[int, int] = {}
+
+    # Events from the endpoint.
+
+    def on_request(self, event: IncomingRequest) -> None:
+        request = event.request
+        try:
+            to_tag = to_of(request).tag
+            if to_tag:
+                self._in_dialog(event, to_tag)
+            elif request.method == "INVITE":
+                self._new_call(event)
+            else:
+                self._answer(event.transaction, response_to(request, 481))
+        except (HeaderError, UriError) as error:
+            self._answer(event.transaction, response_to(request, 400, f"Bad Header: {error}"[:80]))
+
+    def on_ack(self, event: IncomingAck) -> None:
+        try:
+            found = self._dialog_of(event.request)
+        except (HeaderError, UriError):
+            return
+        if found is None:
+            return
+        bridge, from_caller = found
+        dialog_id = _dialog_id(event.request)
+        retransmission = bridge.unacked.pop(dialog_id, None)
+        if retransmission is not None and retransmission.handle is not None:
+            retransmission.handle.cancel()
+        if from_caller and bridge.callee_2xx_waiting is not None and bridge.callee is not None:
+            self._ack_callee(bridge, event.request.body, event.request.headers.get("Content-Type"))
+
+    def on_cancel(self, event: IncomingCancel) -> None:
+        bridge = self._by_caller_transaction.get(event.invite_transaction)
+        if bridge is None or bridge.call.state in (CallState.ANSWERED, CallState.ENDED):
+            return
+        self._answer(bridge.caller.transaction, self._to_caller(bridge, 487))
+        self._cancel_callee(bridge)
+        self._end(bridge, CallResult.CANCELLED, 487)
+
+    def on_response(self, event: IncomingResponse) -> None:
+        relay = self._relays.get(event.transaction)
+        if relay is not None:
+            self._relay_response(relay, event.response, final=event.response.status >= 200)
+            if event.response.status >= 200:
+                del self._relays[event.transaction]
+            return
+        bridge = self._by_callee_transaction.get(event.transaction)
+        if bridge is not None:
+            self._callee_answered(bridge, event.response)
+
+    def on_failure(self, event: TransactionFailed) -> None:
+        relay = self._relays.pop(event.transaction, None)
+        if relay is not None:
+            self._answer(relay.origin_transaction, response_to(relay.origin_request, 408))
+            return
+        bridge = self._by_callee_transaction.get(event.transaction)
+        if bridge is not None and bridge.call.state in (CallState.ROUTING, CallState.RINGING):
+            self._answer(bridge.caller.transaction, self._to_caller(bridge, 408))
+            self._end(bridge, CallResult.NO_ANSWER, 408)
+
+    # A new call.
+
+    def _new_call(self, event: IncomingRequest) -> None:
+        request = event.request
+        caller = self._authenticator.authenticate(request, Challenge.PROXY)
+        if isinstance(caller, Response):
+            self._answer(event.transaction, caller)
+            return
+        now = self._clock.wall()
+        if self._location.current(caller.line_id, now) is None:
+            self._answer(event.transaction, response_to(request, 403, "Not Registered"))
+            return
+        max_forwards = request.headers.get("Max-Forwards")
+        if max_forwards is not None and int(max_forwards) == 0:
+            self._answer(event.transaction, response_to(request, 483))
+            return
+        decision = self._dial_plan.route(_dialled(request.uri), caller)
+        if isinstance(decision, ToOutside) or not isinstance(decision, ToLine):
+            self._answer(event.transaction, response_to(request, 404))
+            return
+        callee = decision.line
+        binding = self._location.current(callee.line_id, now)
+        if binding is None:
+            self._answer(event.transaction, response_to(request, 480))
+            return
+        if self._calls_per_line.get(callee.line_id, 0) >= callee.simultaneous_calls:
+            self._answer(event.transaction, response_to(request, 486))
+            return
+        call = Call(caller=caller, callee_number=callee.number, callee=callee, started_at=now)
+        bridge = _Bridge(call, _Leg(event.peer, request, event.transaction), secrets.token_hex(8))
+        self._by_caller_transaction[event.transaction] = bridge
+        for line_id in call.lines:
+            self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
+        peer = Peer(binding.transport, binding.source_host, binding.source_port)
+        invite = self._callee_invite(request, caller, callee, binding.contact, peer)
+        transaction = self._endpoint.send_request(invite, peer, self._clock.now())
+        bridge.callee = _Leg(peer, invite, transaction)
+        self._by_callee_transaction[transaction] = bridge
+        bridge.ring_timer = self._timers.call_later(RING_TIMEOUT_S, lambda: self._ring_timeout(bridge))
+
+    def _callee_invite(self, request: Request, caller: SipLine, callee: SipLine, contact: str, peer: Peer) -> Request:
+        identity = f"<sip:{caller.number}@{self._domain}>"
+        display = caller.display_name or caller.number
+        display = display.replace("\\", "").replace('"', "")
+        headers = Headers(
+            [
+                ("Max-Forwards", str(max(int(request.headers.get("Max-Forwards") or 70) - 1, 0))),
+                ("From", f'"{display}" {identity};tag={secrets.token_hex(8)}'),
+                ("To", f"<sip:{callee.number}@{self._domain}>"),
+                ("Call-ID", secrets.token_hex(16)),
+                ("CSeq", "1 INVITE"),
+                ("Contact", self._contact(peer.transport)),
+                ("P-Asserted-Identity", f'"{display}" {identity}'),
+                ("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"),
+            ]
+        )
+        _copy_body_headers(request, headers)
+        return Request("INVITE", contact.strip("<>"), headers, request.body)
+
+    # The callee's answers to the INVITE.
+
+    def _callee_answered(self, bridge: _Bridge, response: Response) -> None:
+        assert bridge.callee is not None
+        status = response.status
+        if status == 100:
+            return
+        if bridge.call.state == CallState.ENDED:
+            if 200 <= status < 300:
+                self._ensure_callee_dialog(bridge, response)
+                self._ack_callee(bridge, b"", None)
+                self._bye(bridge, to_caller=False)
+            return
+        if status < 200:
+            if response.headers.get("To") and to_of(response).tag and response.headers.get("Contact"):
+                self._ensure_callee_dialog(bridge, response)
+            if status in (180, 183):
+                bridge.call.state = CallState.RINGING
+            self._answer(bridge.caller.transaction, self._to_caller(bridge, status, response))
+            return
+        if status < 300:
+            self._callee_accepted(bridge, response)
+            return
+        relayed = 480 if status < 400 else status
+        self._answer(bridge.caller.transaction, self._to_caller(bridge, relayed))
+        self._end(bridge, RESULT_OF_STATUS.get(relayed, CallResult.FAILED), relayed)
+
+    def _callee_accepted(self, bridge: _Bridge, response: Response) -> None:
+        """The callee answered: confirm both dialogs, pass the 2xx on, and ACK the callee once the caller
+        has acknowledged (its ACK may carry the answer to an offer the callee made in its 2xx)."""
+        assert bridge.callee is not None
+        if bridge.call.state == CallState.ANSWERED:
+            if bridge.ack_for_callee is not None:
+                self._endpoint.send_stateless(bridge.ack_for_callee, bridge.callee.peer)
+            return
+        if bridge.ring_timer is not None:
+            bridge.ring_timer.cancel()
+        dialog = self._ensure_callee_dialog(bridge, response)
+        dialog.confirmed = True
+        dialog.update_target(response)
+        bridge.callee_2xx_waiting = response
+        bridge.call.answer(self._clock.wall())
+        answer = self._to_caller(bridge, response.status, response)
+        caller_dialog = Dialog.as_uas(
+            bridge.caller.invite, bridge.caller_tag, self._contact(bridge.caller.peer.transport)
+        )
+        caller_dialog.confirmed = True
+        bridge.caller.dialog = caller_dialog
+        self._dialogs[caller_dialog.id] = (bridge, True)
+        self._send_2xx(bridge, caller_dialog.id, bridge.caller.transaction, answer)
+
+    def _ensure_callee_dialog(self, bridge: _Bridge, response: Response) -> Dialog:
+        assert bridge.callee is not None
+        if bridge.callee.dialog is None or bridge.callee.dialog.remote_tag != (to_of(response).tag or ""):
+            dialog = Dialog.as_uac(bridge.callee.invite, response)
+            bridge.callee.dialog = dialog
+            self._dialogs[dialog.id] = (bridge, False)
+        return bridge.callee.dialog
+
+    def _ack_callee(self, bridge: _Bridge, body: bytes, content_type: str | None) -> None:
+        assert bridge.callee is not None and bridge.callee.dialog is not None
+        ack = bridge.callee.dialog.new_request("ACK", body, content_type)
+        bridge.ack_for_callee = ack
+        bridge.callee_2xx_waiting = None
+        self._endpoint.send_stateless(ack, bridge.callee.peer)
+
+    # Inside a call.
+
+    def _in_dialog(self, event: IncomingRequest, to_tag: str) -> None:
+        request = event.request
+        found = self._dialog_of(request)
+        if found is None:
+            self._answer(event.transaction, response_to(request, 481))
+            return
+        bridge, from_caller = found
+        own = bridge.caller if from_caller else bridge.callee
+        other = bridge.callee if from_caller else bridge.caller
+        assert own is not None and own.dialog is not None
+        if not own.dialog.accepts(request):
+            self._answer(event.transaction, response_to(request, 500, "Out of Order CSeq"))
+            return
+        if request.method == "BYE":
+            self._answer(event.transaction, response_to(request, 200))
+            self._bye(bridge, to_caller=not from_caller)
+            self._end(bridge, CallResult.ANSWERED, 200)
+            return
+        if request.method == "OPTIONS":
+            self._answer(event.transaction, response_to(request, 200))
+            return
+        if request.method not in RELAYED_IN_DIALOG or other is None or other.dialog is None:
+            response = response_to(request, 501)
+            response.headers.add("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO")
+            self._answer(event.transaction, response)
+            return
+        if request.method in ("INVITE", "UPDATE"):
+            own.dialog.update_target(request)
+        relayed = other.dialog.new_request(request.method, request.body, request.headers.get("Content-Type"))
+        transaction = self._endpoint.send_request(relayed, other.peer, self._clock.now())
+        self._relays[transaction] = _Relay(bridge, from_caller, event.transaction, request)
+
+    def _relay_response(self, relay: _Relay, response: Response, final: bool) -> None:
+        if response.status == 100:
+            return
+        bridge = relay.bridge
+        origin = bridge.caller if relay.origin_is_caller else bridge.callee
+        target = bridge.callee if relay.origin_is_caller else bridge.caller
+        assert origin is not None and origin.dialog is not None and target is not None and target.dialog is not None
+        answer = response_to(relay.origin_request, response.status, response.reason)
+        _copy_body(response, answer)
+        if relay.origin_request.method in ("INVITE", "UPDATE"):
+            answer.headers.add("Contact", origin.dialog.local_contact)
+        if relay.origin_request.method == "INVITE" and 200 <= response.status < 300:
+            target.dialog.update_target(response)
+            self._endpoint.send_stateless(target.dialog.new_request("ACK"), target.peer)
+            self._send_2xx(bridge, origin.dialog.id, relay.origin_transaction, answer)
+            return
+        self._answer(relay.origin_transaction, answer)
+
+    def _bye(self, bridge: _Bridge, to_caller: bool) -> None:
+        leg = bridge.caller if to_caller else bridge.callee
+        if leg is None or leg.dialog is None:
+            return
+        self._endpoint.send_request(leg.dialog.new_request("BYE"), leg.peer, self._clock.now())
+
+    def _cancel_callee(self, bridge: _Bridge) -> None:
+        if bridge.callee is not None:
+            self._endpoint.cancel(bridge.callee.transaction, self._clock.now())
+
+    def _ring_timeout(self, bridge: _Bridge) -> None:
+        if bridge.call.state not in (CallState.ROUTING, CallState.RINGING):
+            return
+        self._cancel_callee(bridge)
+        self._answer(bridge.caller.transaction, self._to_caller(bridge, 480, reason="No Answer"))
+        self._end(bridge, CallResult.NO_ANSWER, 480)
+
+    # Sending.
+
+    def _to_caller(
+        self, bridge: _Bridge, status: int, relayed: Response | None = None, reason: str | None = None
+    ) -> Response:
+        """A response to the caller's INVITE, in the caller's dialog (our tag), carrying the callee's SDP."""
+        response = response_to(bridge.caller.invite, status, reason, to_tag=bridge.caller_tag)
+        if 100 < status < 300:
+            response.headers.add("Contact", self._contact(bridge.caller.peer.transport))
+        if relayed is not None:
+            _copy_body(relayed, response)
+        return response
+
+    def _send_2xx(self, bridge: _Bridge, dialog_id: DialogId, transaction: int, response: Response) -> None:
+        """Send a 2xx to an INVITE and keep sending it, T1 doubling up to T2, until its ACK comes; after
+        64*T1 without one the call is hung up (RFC 3261 §13.3.1.4)."""
+        retransmission = _Retransmission(transaction, response, self._t.t1)
+        bridge.unacked[dialog_id] = retransmission
+        self._answer(transaction, response)
+        self._schedule_2xx(bridge, dialog_id, retransmission)
+
+    def _schedule_2xx(self, bridge: _Bridge, dialog_id: DialogId, retransmission: _Retransmission) -> None:
+        def again() -> None:
+            if bridge.unacked.get(dialog_id) is not retransmission:
+                return
+            retransmission.elapsed += retransmission.interval
+            if retransmission.elapsed >= self._t.timeout:
+                del bridge.unacked[dialog_id]
+                self._bye(bridge, to_caller=True)
+                self._bye(bridge, to_caller=False)
+                self._end(bridge, CallResult.FAILED, 408)
+                return
+            self._answer(retransmission.transaction, retransmission.response)
+            retransmission.interval = min(retransmission.interval * 2, self._t.t2)
+            self._schedule_2xx(bridge, dialog_id, retransmission)
+
+        retransmission.handle = self._timers.call_later(retransmission.interval, again)
+
+    def _answer(self, transaction: int, response: Response) -> None:
+        self._endpoint.send_response(transaction, response, self._clock.now())
+
+    def _contact(self, transport: Transport) -> str:
+        suffix = "" if transport == Transport.UDP else f";transport={transport.value}"
+        return f"<sip:{self._endpoint.sent_by(transport)}{suffix}>"
+
+    # Book-keeping.
+
+    def _dialog_of(self, request: Request) -> tuple[_Bridge, bool] | None:
+        return self._dialogs.get(_dialog_id(request))
+
+    def _end(self, bridge: _Bridge, result: CallResult, sip_code: int | None) -> None:
+        if not bridge.call.end(self._clock.wall(), result, sip_code):
+            return
+        if bridge.ring_timer is not None:
+            bridge.ring_timer.cancel()
+        for line_id in bridge.call.lines:
+            remaining = self._calls_per_line.get(line_id, 1) - 1
+            if remaining > 0:
+                self._calls_per_line[line_id] = remaining
+            else:
+                self._calls_per_line.pop(line_id, None)
+        self._timers.call_later(self._t.timeout, lambda: self._forget(bridge))
+        try:
+            self._on_call_ended(bridge.call)
+        except Exception:
+            log.exception("recording call %s failed", bridge.call.id)
+
+    def _forget(self, bridge: _Bridge) -> None:
+        """Drop a call's indexes once late retransmissions can no longer arrive (64*T1 after its end)."""
+        self._by_caller_transaction.pop(bridge.caller.transaction, None)
+        if bridge.callee is not None:
+            self._by_callee_transaction.pop(bridge.callee.transaction, None)
+        for leg in (bridge.caller, bridge.callee):
+            if leg is not None and leg.dialog is not None:
+                self._dialogs.pop(leg.dialog.id, None)
+        for retransmission in bridge.unacked.values():
+            if retransmission.handle is not None:
+                retransmission.handle.cancel()
+        bridge.unacked.clear()
+
+
+def _dialog_id(request: Request) -> DialogId:
+    """The dialog a request names, seen from us: its To tag is ours, its From tag the other side's."""
+    return (request.headers.get("Call-ID") or "", to_of(request).tag or "", from_of(request).tag or "")
+
+
+def _dialled(request_uri: str) -> str:
+    """What the caller dialled: the user part of a SIP Request-URI, or the number of a tel URI."""
+    uri = parse_uri(request_uri)
+    if isinstance(uri, SipUri):
+        return uri.unescaped_user or ""
+    if isinstance(uri, TelUri):
+        return uri.number
+    return ""
+
+
+def _copy_body(source: Request | Response, target: Request | Response) -> None:
+    target.body = source.body
+    _copy_body_headers(source, target.headers)
+
+
+def _copy_body_headers(source: Request | Response, headers: Headers) -> None:
+    for name in _BODY_HEADERS:
+        value = source.headers.get(name)
+        if value is not None:
+            headers.set(name, value)

@@ -1,0 +1,69 @@
+"""A call as the platform sees it: who calls whom, how far it got, and how it ended."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from tonalite.services.line_directory import SipLine
+from tonalite.store.models import CallDirection, CallResult
+
+
+class CallState(Enum):
+    ROUTING = "routing"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    ENDED = "ended"
+
+
+# How a final answer of the callee's side ends the call in its record.
+RESULT_OF_STATUS = {
+    408: CallResult.NO_ANSWER,
+    480: CallResult.UNREACHABLE,
+    486: CallResult.BUSY,
+    487: CallResult.CANCELLED,
+    600: CallResult.BUSY,
+    603: CallResult.REJECTED,
+}
+
+
+@dataclass(slots=True)
+class Call:
+    caller: SipLine
+    callee_number: str
+    started_at: datetime
+    callee: SipLine | None = None
+    direction: CallDirection = CallDirection.INTERNAL
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    state: CallState = CallState.ROUTING
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    result: CallResult | None = None
+    sip_code: int | None = None
+
+    @property
+    def lines(self) -> list[int]:
+        """The platform lines this call occupies, for their simultaneous-calls limit."""
+        return [self.caller.line_id] + ([self.callee.line_id] if self.callee is not None else [])
+
+    def answer(self, now: datetime) -> None:
+        self.state = CallState.ANSWERED
+        self.answered_at = now
+
+    def end(self, now: datetime, result: CallResult, sip_code: int | None) -> bool:
+        """Record how the call ended; False when it had already ended (the first end is the true one)."""
+        if self.state == CallState.ENDED:
+            return False
+        self.state = CallState.ENDED
+        self.ended_at = now
+        self.result = result
+        self.sip_code = sip_code
+        return True
+
+    @property
+    def duration_s(self) -> int:
+        if self.answered_at is None or self.ended_at is None:
+            return 0
+        return max(0, round((self.ended_at - self.answered_at).total_seconds()))

@@ -1,0 +1,34 @@
+"""One record per call, written when the call ends."""
+
+from __future__ import annotations
+
+from tonalite.calls.call import Call
+from tonalite.store.database import Database
+from tonalite.store.models import CallRecord
+
+
+class CallRecordService:
+    def __init__(self, db: Database, node: str) -> None:
+        self._db = db
+        self._node = node
+
+    def add(self, call: Call) -> None:
+        with self._db.session() as session:
+            session.add(
+                CallRecord(
+                    call_id=call.id,
+                    billing_group_id=call.caller.billing_group_id,
+                    caller_line_id=call.caller.line_id,
+                    callee_line_id=call.callee.line_id if call.callee else None,
+                    direction=call.direction,
+                    caller=call.caller.number,
+                    callee=call.callee_number,
+                    started_at=call.started_at,
+                    answered_at=call.answered_at,
+                    ended_at=call.ended_at,
+                    duration_s=call.duration_s,
+                    result=call.result,
+                    sip_code=call.sip_code,
+                    node=self._node,
+                )
+            )
