@@ -1,9 +1,24 @@
 """The asyncio edge of SIP: UDP, TCP and TLS sockets feeding one sans-IO SipEndpoint (RFC 3261 §18).
 
 Everything here is plumbing: bytes in -> endpoint.receive; endpoint.outgoing -> sockets; one loop timer
-for the endpoint's next deadline; events handed to the application. Responses and in-dialog requests go
-back over the connection a phone's request came on (its Peer names it); a message for a TCP/TLS peer
-with no open connection opens one.
+for the endpoint's next deadline; events handed to the application.
+
+Connections (TCP, TLS):
+- Responses and in-dialog requests go back over the connection a phone's request came on (its Peer names
+  it). A message for an address with no Peer connection goes over an open connection to that address (the
+  one a phone registered on, found by its source address), else over a new one this node opens (TLS with
+  `tls_client_context`, which verifies the far end). Messages queued while that connection is being made
+  go out in order, on that one connection.
+- A message tied to a connection that has closed (a response, most often) goes over another open
+  connection from the same address if there is one, else it is dropped: it is not sent over a new
+  connection to the phone's source port, which is the far end of a connection it made, where nothing
+  listens. The endpoint is told a connection closed: it fails the transactions that were on it.
+- CRLF CRLF keep-alives get a CRLF (RFC 5626 §4.4.1); over UDP they are ignored.
+- Idle connections: a connection that has not carried a successful REGISTER (a 2xx sent back on it) is
+  closed after `idle_timeout` seconds without a byte either way. One a phone registered on is the phone's
+  flow: it stays open until the phone (or an error) closes it; the phone keeps it alive with CRLF pings
+  and re-registers on it. Only an authenticated REGISTER pins a connection, so anonymous connections that
+  never send anything, or send junk, stay bounded.
 """
 
 from __future__ import annotations
@@ -11,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +40,11 @@ from tonalite.sip.parser import ParseError, StreamFramer
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
-IDLE_CONNECTION_S = 3600.0
+IDLE_CONNECTION_S = 300.0
+UDP_KEEPALIVES = (b"\r\n", b"\r\n\r\n")
+_REGISTER_OK = re.compile(rb"\r\nCSeq[ \t]*:[ \t]*[0-9]+[ \t]+REGISTER[ \t]*\r\n", re.IGNORECASE)
+
+Address = tuple[Transport, str, int]
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -37,7 +57,7 @@ class _Datagrams(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         host, port = str(addr[0]), int(addr[1])
-        if data in (b"\r\n", b"\r\n\r\n"):  # RFC 5626 §4.4.1 keep-alive over UDP: nothing to do
+        if data in UDP_KEEPALIVES:  # RFC 5626 §4.4.1 keep-alive over UDP: nothing to do
             return
         self._edge.received(data, Peer(Transport.UDP, host, port), framed=False)
 
@@ -54,14 +74,21 @@ class _Stream(asyncio.Protocol):
         self._framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer: Peer | None = None
+        self.registered = False
+        self._last_activity = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         host, port = transport.get_extra_info("peername")[:2]
-        self.peer = Peer(self._kind, str(host), int(port), self._edge.new_connection(self))
+        address = (self._kind, str(host), int(port))
+        self.peer = Peer(*address, self._edge.new_connection(self, address))
+        self._touch()
+        self._arm_idle_timer()
 
     def data_received(self, data: bytes) -> None:
         assert self.peer is not None and self.transport is not None
+        self._touch()
         try:
             messages = self._framer.feed(data)
         except ParseError as error:
@@ -69,29 +96,78 @@ class _Stream(asyncio.Protocol):
             self.transport.close()
             return
         for _ in range(self._framer.pings):
-            self.transport.write(b"\r\n")
+            self.write(b"\r\n")
         self._framer.pings = 0
         for message in messages:
             self._edge.received(message, self.peer, framed=True)
 
+    def write(self, data: bytes) -> None:
+        assert self.transport is not None
+        self._touch()
+        if not self.registered and data.startswith(b"SIP/2.0 2") and _REGISTER_OK.search(data):
+            self.registered = True
+            self._cancel_idle_timer()
+        self.transport.write(data)
+
+    @property
+    def open(self) -> bool:
+        return self.transport is not None and not self.transport.is_closing()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_idle_timer()
         if self.peer is not None:
             self._edge.connection_closed(self.peer)
+
+    # Idle connections: one timer per connection, pushed back lazily when it fires too early.
+
+    def _touch(self) -> None:
+        self._last_activity = asyncio.get_running_loop().time()
+
+    def _arm_idle_timer(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._idle_timer = loop.call_at(self._last_activity + self._edge.idle_timeout, self._on_idle_timer)
+
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _on_idle_timer(self) -> None:
+        self._idle_timer = None
+        if self.registered or not self.open:
+            return
+        if asyncio.get_running_loop().time() - self._last_activity >= self._edge.idle_timeout:
+            log.info("closing %s: idle for %s s", self.peer, self._edge.idle_timeout)
+            self.close()
+        else:
+            self._arm_idle_timer()
 
 
 @dataclass
 class SipTransport:
-    """Owns the sockets of one node and drives its endpoint; `on_event` is the application."""
+    """Owns the sockets of one node and drives its endpoint; `on_event` is the application.
+
+    `tls_context` is the server side of the TLS listeners; `tls_client_context` is used for the TLS
+    connections this node opens (none can be opened without it).
+    """
 
     endpoint: SipEndpoint
     clock: Clock
     on_event: Callable[[Event], None]
     tls_context: ssl.SSLContext | None = None
+    tls_client_context: ssl.SSLContext | None = None
+    idle_timeout: float = IDLE_CONNECTION_S
     _udp: dict[tuple[str, int], _Datagrams] = field(default_factory=dict)
-    _servers: list[asyncio.Server] = field(default_factory=list)
+    _servers: list[tuple[Transport, asyncio.Server]] = field(default_factory=list)
     _connections: dict[int, _Stream] = field(default_factory=dict)
+    _by_address: dict[Address, int] = field(default_factory=dict)
     _connection_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _timer: asyncio.TimerHandle | None = None
+    _connecting: dict[Address, list[bytes]] = field(default_factory=dict)
     _pending_connects: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self, addresses: list[ListenAddress]) -> None:
@@ -112,18 +188,19 @@ class SipTransport:
                     address.port,
                     ssl=self.tls_context if tls else None,
                 )
-                self._servers.append(server)
+                self._servers.append((address.transport, server))
 
     async def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        for task in list(self._pending_connects):
+            task.cancel()
         for protocol in self._udp.values():
             if protocol.transport is not None:
                 protocol.transport.close()
         for connection in list(self._connections.values()):
-            if connection.transport is not None:
-                connection.transport.close()
-        for server in self._servers:
+            connection.close()
+        for _, server in self._servers:
             server.close()
             await server.wait_closed()
 
@@ -133,8 +210,9 @@ class SipTransport:
             protocol = next(iter(self._udp.values()))
             assert protocol.transport is not None
             return int(protocol.transport.get_extra_info("sockname")[1])
-        for server in self._servers:
-            return int(server.sockets[0].getsockname()[1])
+        for kind, server in self._servers:
+            if kind == transport:
+                return int(server.sockets[0].getsockname()[1])
         raise LookupError(transport)
 
     # From the protocols.
@@ -143,14 +221,18 @@ class SipTransport:
         self.endpoint.receive(data, peer, self.clock.now(), framed=framed)
         self.pump()
 
-    def new_connection(self, stream: _Stream) -> int:
+    def new_connection(self, stream: _Stream, address: Address) -> int:
         connection_id = next(self._connection_ids)
         self._connections[connection_id] = stream
+        self._by_address[address] = connection_id
         return connection_id
 
     def connection_closed(self, peer: Peer) -> None:
         if peer.connection is not None:
             self._connections.pop(peer.connection, None)
+            address = (peer.transport, peer.host, peer.port)
+            if self._by_address.get(address) == peer.connection:
+                del self._by_address[address]
             self.endpoint.transport_failed(peer.connection, self.clock.now())
             self.pump()
 
@@ -195,35 +277,51 @@ class SipTransport:
             if protocol is not None and protocol.transport is not None:
                 protocol.transport.sendto(data, (peer.host, peer.port))
             return
-        stream = self._connections.get(peer.connection) if peer.connection is not None else None
-        if stream is None:
-            stream = self._find_connection(peer)
-        if stream is not None and stream.transport is not None and not stream.transport.is_closing():
-            stream.transport.write(data)
+        address = (peer.transport, peer.host, peer.port)
+        if peer.connection is not None:  # an answer, or a request in a dialog, on the connection it belongs to
+            stream = self._open_connection(peer.connection) or self._open_connection(self._by_address.get(address))
+            if stream is None:
+                log.info("dropping a message for %s: its connection is closed", peer)
+            else:
+                stream.write(data)
             return
-        task = asyncio.get_running_loop().create_task(self._connect_and_send(data, peer))
+        queued = self._connecting.get(address)
+        if queued is not None:
+            queued.append(data)
+            return
+        stream = self._open_connection(self._by_address.get(address))
+        if stream is not None:
+            stream.write(data)
+            return
+        self._connecting[address] = [data]
+        task = asyncio.get_running_loop().create_task(self._connect_and_send(address))
         self._pending_connects.add(task)
         task.add_done_callback(self._pending_connects.discard)
 
-    def _find_connection(self, peer: Peer) -> _Stream | None:
-        for stream in self._connections.values():
-            if stream.peer is not None and (stream.peer.transport, stream.peer.host, stream.peer.port) == (
-                peer.transport,
-                peer.host,
-                peer.port,
-            ):
-                return stream
-        return None
+    def _open_connection(self, connection_id: int | None) -> _Stream | None:
+        stream = self._connections.get(connection_id) if connection_id is not None else None
+        return stream if stream is not None and stream.open else None
 
-    async def _connect_and_send(self, data: bytes, peer: Peer) -> None:
+    async def _connect_and_send(self, address: Address) -> None:
+        kind, host, port = address
         loop = asyncio.get_running_loop()
-        tls = self.tls_context if peer.transport == Transport.TLS else None
         try:
-            transport, _ = await asyncio.wait_for(
-                loop.create_connection(lambda: _Stream(self, peer.transport), peer.host, peer.port, ssl=tls),
+            if kind == Transport.TLS and self.tls_client_context is None:
+                raise OSError("no TLS client context")
+            _, stream = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: _Stream(self, kind),
+                    host,
+                    port,
+                    ssl=self.tls_client_context if kind == Transport.TLS else None,
+                ),
                 CONNECT_TIMEOUT_S,
             )
         except (OSError, TimeoutError) as error:
-            log.info("cannot reach %s:%s over %s: %s", peer.host, peer.port, peer.transport.value, error)
+            dropped = self._connecting.pop(address, [])
+            log.info(
+                "cannot reach %s:%s over %s (%d messages dropped): %s", host, port, kind.value, len(dropped), error
+            )
             return
-        transport.write(data)
+        for data in self._connecting.pop(address, []):
+            stream.write(data)
