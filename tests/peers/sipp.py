@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.peers.tonalite_server import free_port
@@ -37,6 +38,92 @@ def users_file(directory: Path, users: list[LineCredentials] | list[tuple[str, s
     return path
 
 
+@dataclass
+class Sipp:
+    """One sipp process: a scenario of tests/sipp (or a built-in one such as `uas`), bounded in time.
+
+    `local_port` is the phone's own port, part of the Contact it registers: give the same one to the runs
+    that play one phone (register, then answer calls), or a free one is taken. `substitutions` replace
+    `%NAME%` markers in the scenario (sipp cannot take an expected status code from a -key).
+    """
+
+    scenario: str
+    target_port: int
+    directory: Path
+    users: Path | None = None
+    calls: int = 1
+    rate: int = 10
+    keys: dict[str, str] = field(default_factory=dict)
+    transport: str = "u1"
+    timeout_s: int = 30
+    local_port: int | None = None
+    substitutions: dict[str, str] = field(default_factory=dict)
+    extra: list[str] = field(default_factory=list)
+    process: subprocess.Popen[str] | None = None
+
+    def run(self) -> SippRun:
+        return self.start().finish()
+
+    def start(self) -> Sipp:
+        """Start in the background (a UAS waiting for calls), then `finish()`."""
+        self.process = subprocess.Popen(
+            self._command(), cwd=self.directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        return self
+
+    def wait_for_message(self, text: str, timeout_s: float = 10.0) -> None:
+        """Wait until sipp has sent or received a message containing `text` (needs -trace_msg in `extra`)."""
+        assert self.process is not None and "-trace_msg" in self.extra
+        deadline = time.monotonic() + timeout_s
+        log = self.directory / f"{self.scenario}-{self.local_port}_{self.process.pid}_messages.log"
+        while not (log.exists() and text in log.read_text(errors="replace")):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"sipp never saw {text!r}")
+            time.sleep(0.02)
+
+    def finish(self) -> SippRun:
+        assert self.process is not None
+        try:
+            stdout, stderr = self.process.communicate(timeout=self.timeout_s + 15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stdout, stderr = self.process.communicate()
+        counters = _last_counters(self._stats)
+        return SippRun(
+            self.process.returncode,
+            counters.get("SuccessfulCall(C)", 0),
+            counters.get("FailedCall(C)", 0),
+            stdout[-4000:] + stderr[-2000:],
+        )
+
+    @property
+    def _stats(self) -> Path:
+        return self.directory / f"{self.scenario}-{self.local_port}.stats.csv"
+
+    def _command(self) -> list[str]:
+        self.local_port = self.local_port or free_port()
+        source = SCENARIOS / f"{self.scenario}.xml"
+        if source.exists():
+            text = source.read_text()
+            for name, value in self.substitutions.items():
+                text = text.replace(f"%{name}%", value)
+            rendered = self.directory / f"{self.scenario}-{self.local_port}.xml"
+            rendered.write_text(text)
+            command = [SIPP, "-sf", str(rendered)]
+        else:
+            command = [SIPP, "-sn", self.scenario]
+        if self.users is not None:
+            command += ["-inf", str(self.users)]
+        command += [
+            f"127.0.0.1:{self.target_port}", "-i", "127.0.0.1", "-p", str(self.local_port), "-t", self.transport,
+            "-m", str(self.calls), "-r", str(self.rate), "-nostdin", "-timeout", f"{self.timeout_s}s",
+            "-trace_stat", "-stf", str(self._stats), "-fd", "1", *self.extra,
+        ]  # fmt: skip
+        for name, value in self.keys.items():
+            command += ["-key", name, value]
+        return command
+
+
 def run_sipp(
     scenario: str,
     target_port: int,
@@ -50,28 +137,10 @@ def run_sipp(
     timeout_s: int = 30,
     local_port: int | None = None,
 ) -> SippRun:
-    """Run one scenario to completion, bounded by sipp's -timeout and an outer timeout.
-
-    `local_port` is the phone's own port, part of the Contact it registers: give the same one to the runs
-    that play one phone (register, then unregister), or a free one is taken.
-    """
-    stats = directory / f"{scenario}.stats.csv"
-    command = [
-        SIPP, "-sf", str(SCENARIOS / f"{scenario}.xml"), "-inf", str(users), f"127.0.0.1:{target_port}",
-        "-i", "127.0.0.1", "-p", str(local_port or free_port()), "-t", transport,
-        "-m", str(calls), "-r", str(rate), "-nostdin", "-timeout", f"{timeout_s}s",
-        "-trace_stat", "-stf", str(stats), "-fd", "1",
-    ]  # fmt: skip
-    for name, value in (keys or {}).items():
-        command += ["-key", name, value]
-    result = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=timeout_s + 15, check=False)
-    counters = _last_counters(stats)
-    return SippRun(
-        result.returncode,
-        counters.get("SuccessfulCall(C)", 0),
-        counters.get("FailedCall(C)", 0),
-        result.stdout[-4000:] + result.stderr[-2000:],
-    )
+    """Run one scenario of tests/sipp to completion."""
+    return Sipp(
+        scenario, target_port, directory, users, calls, rate, keys or {}, transport, timeout_s, local_port
+    ).run()
 
 
 def _last_counters(stats: Path) -> dict[str, int]:

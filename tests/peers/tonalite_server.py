@@ -50,6 +50,7 @@ class TonaliteServer:
     extra_env: dict[str, str] = field(default_factory=dict)
     sip_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
+    tls_port: int | None = None  # a TLS listener too (its certificate comes in extra_env)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -64,20 +65,28 @@ class TonaliteServer:
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
-    def start(self) -> None:
-        env = {
+    @property
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "tonalite", "serve"]
+
+    def environment(self) -> dict[str, str]:
+        """What `tonalite serve` runs with: UDP and TCP on `sip_port`, TLS on `tls_port` if set."""
+        listen = [f"udp:127.0.0.1:{self.sip_port}", f"tcp:127.0.0.1:{self.sip_port}"]
+        if self.tls_port is not None:
+            listen.append(f"tls:127.0.0.1:{self.tls_port}")
+        return {
             **os.environ,
             "TONALITE_DATA_DIR": str(self.data_dir),
             "TONALITE_DATABASE_URL": self.database_url,
             "TONALITE_SIP_DOMAIN": DOMAIN,
-            "TONALITE_SIP_LISTEN": f"udp:127.0.0.1:{self.sip_port},tcp:127.0.0.1:{self.sip_port}",
+            "TONALITE_SIP_LISTEN": ",".join(listen),
             "TONALITE_HTTP_LISTEN": f"127.0.0.1:{self.http_port}",
             **self.extra_env,
         }
-        log = (self.data_dir / "server.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tonalite", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+
+    def start(self) -> None:
+        with (self.data_dir / "server.log").open("ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(self.command, env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

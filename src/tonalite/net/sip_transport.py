@@ -80,14 +80,18 @@ class _Stream(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
-        host, port = transport.get_extra_info("peername")[:2]
-        address = (self._kind, str(host), int(port))
+        peername = transport.get_extra_info("peername")
+        if peername is None:  # reset before we saw it (uvloop then has no peer address): nothing to serve
+            transport.close()
+            return
+        address = (self._kind, str(peername[0]), int(peername[1]))
         self.peer = Peer(*address, self._edge.new_connection(self, address))
         self._touch()
         self._arm_idle_timer()
 
     def data_received(self, data: bytes) -> None:
-        assert self.peer is not None and self.transport is not None
+        if self.peer is None or self.transport is None or self.transport.is_closing():
+            return
         self._touch()
         try:
             messages = self._framer.feed(data)
@@ -104,7 +108,11 @@ class _Stream(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         assert self.transport is not None
         self._touch()
-        if not self.registered and data.startswith(b"SIP/2.0 2") and _REGISTER_OK.search(data):
+        if (
+            not self.registered
+            and data.startswith(b"SIP/2.0 2")
+            and _REGISTER_OK.search(data, 0, data.find(b"\r\n\r\n"))
+        ):
             self.registered = True
             self._cancel_idle_timer()
         self.transport.write(data)
