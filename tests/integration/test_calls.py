@@ -1,0 +1,139 @@
+"""Calls between lines through the B2BUA, driven by sipp: answered, cancelled, refused, and under load."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select, update
+
+from tests.integration.conftest import Site
+from tests.peers.sipp import Sipp, run_sipp, users_file
+from tests.peers.tonalite_server import free_port
+from tonalite.services.lines import LineCredentials
+from tonalite.services.numbering import format_national
+from tonalite.store.models import CallRecord, Line
+
+
+def _national(line: LineCredentials) -> str:
+    return format_national(line.number).replace(" ", "")
+
+
+def _register(site: Site, index: int, port: int | None = None) -> int:
+    """Register line `index` from `port` (the port its phone will answer calls on); returns the port."""
+    port = port or free_port()
+    users = users_file(site.work_dir / f"line{index}", [site.lines[index]])
+    run = run_sipp("register", site.server.sip_port, users, users.parent, keys={"expires": "600"}, local_port=port)
+    assert run.all_passed, run.output
+    site.wait_registrations(index, bool)
+    return port
+
+
+def _caller(site: Site, scenario: str, dialled: str, **options: object) -> Sipp:
+    users = users_file(site.work_dir / "line0", [site.lines[0]])
+    return Sipp(
+        scenario,
+        site.server.sip_port,
+        users.parent,
+        users,
+        keys={"dialled": dialled},
+        extra=["-auth_uri", f"{dialled}@{site.lines[0].domain}"],
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def _records(site: Site) -> list[CallRecord]:
+    platform = site.server.platform
+    try:
+        with platform.db.session() as session:
+            return list(session.scalars(select(CallRecord).order_by(CallRecord.id)))
+    finally:
+        platform.db.dispose()
+
+
+@pytest.fixture
+def phones(site: Site) -> Iterator[Site]:
+    for index in range(3):
+        (site.work_dir / f"line{index}").mkdir()
+    yield site
+
+
+def test_a_line_calls_another_line(phones: Site) -> None:
+    site = phones
+    _register(site, 0)
+    callee_port = _register(site, 1)
+    callee = Sipp("uas", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
+    caller = _caller(site, "call_uac", _national(site.lines[1])).run()
+    answered = callee.finish()
+    assert caller.all_passed, caller.output
+    assert answered.all_passed, answered.output
+    (record,) = _records(site)
+    assert (record.caller, record.callee) == (site.lines[0].number, site.lines[1].number)
+    assert record.result is not None and record.result.value == "answered"
+    assert record.sip_code == 200
+    assert record.answered_at is not None and record.ended_at is not None
+
+
+def test_the_caller_hangs_up_before_the_answer(phones: Site) -> None:
+    site = phones
+    _register(site, 0)
+    callee_port = _register(site, 1)
+    callee = Sipp("call_uas_ring", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
+    caller = _caller(site, "call_uac_cancel", site.lines[1].number).run()
+    ringing = callee.finish()
+    assert caller.all_passed, caller.output
+    assert ringing.all_passed, ringing.output
+    (record,) = _records(site)
+    assert record.result is not None and record.result.value == "cancelled"
+    assert record.answered_at is None
+
+
+@pytest.mark.parametrize(
+    ("case", "final"),
+    [("unknown number", "404"), ("callee not registered", "480"), ("caller not registered", "403")],
+)
+def test_calls_that_cannot_go_through(phones: Site, case: str, final: str) -> None:
+    site = phones
+    if case != "caller not registered":
+        _register(site, 0)
+    dialled = {"unknown number": "0199009999", "callee not registered": _national(site.lines[2])}.get(
+        case, _national(site.lines[1])
+    )
+    if case == "caller not registered":
+        _register(site, 1)
+    refused = _caller(site, "call_refused", dialled, substitutions={"FINAL": final}).run()
+    assert refused.all_passed, refused.output
+
+
+def test_a_callee_at_its_limit_is_busy(phones: Site) -> None:
+    site = phones
+    platform = site.server.platform
+    with platform.db.session() as session:
+        session.execute(update(Line).where(Line.number == site.lines[1].number).values(simultaneous_calls=1))
+    platform.db.dispose()
+    _register(site, 0)
+    callee_port = _register(site, 1)
+    callee = Sipp("call_uas_ring", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
+    first = _caller(site, "call_uac_cancel", _national(site.lines[1]), local_port=free_port())
+    first.extra += ["-d", "3000", "-trace_msg"]  # it rings while the second call arrives
+    first.start().wait_for_message("SIP/2.0 180")
+    busy = _caller(site, "call_refused", _national(site.lines[1]), substitutions={"FINAL": "486"})
+    busy_run = busy.run()
+    assert busy_run.all_passed, busy_run.output
+    assert first.finish().all_passed
+    assert callee.finish().all_passed
+
+
+def test_a_thousand_calls_at_fifty_per_second(phones: Site) -> None:
+    site = phones
+    _register(site, 0)
+    callee_port = _register(site, 1)
+    calls = 1000
+    callee = Sipp(
+        "uas", site.server.sip_port, site.work_dir / "line1", calls=calls, local_port=callee_port, timeout_s=60
+    ).start()
+    caller = _caller(site, "call_uac", _national(site.lines[1]), calls=calls, rate=50, timeout_s=60).run()
+    answered = callee.finish()
+    assert caller.failed == 0 and caller.successful == calls, caller.output
+    assert answered.successful == calls, answered.output
+    assert len(_records(site)) == calls
