@@ -105,12 +105,16 @@ def test_calls_that_cannot_go_through(phones: Site, case: str, final: str) -> No
     assert refused.all_passed, refused.output
 
 
-def test_a_callee_at_its_limit_is_busy(phones: Site) -> None:
-    site = phones
+def _limit_calls(site: Site, index: int, limit: int) -> None:
     platform = site.server.platform
     with platform.db.session() as session:
-        session.execute(update(Line).where(Line.number == site.lines[1].number).values(simultaneous_calls=1))
+        session.execute(update(Line).where(Line.number == site.lines[index].number).values(simultaneous_calls=limit))
     platform.db.dispose()
+
+
+def test_a_callee_at_its_limit_is_busy(phones: Site) -> None:
+    site = phones
+    _limit_calls(site, 1, 1)
     _register(site, 0)
     callee_port = _register(site, 1)
     callee = Sipp("call_uas_ring", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
@@ -126,6 +130,8 @@ def test_a_callee_at_its_limit_is_busy(phones: Site) -> None:
 
 def test_a_thousand_calls_at_fifty_per_second(phones: Site) -> None:
     site = phones
+    for index in (0, 1):
+        _limit_calls(site, index, 100)  # a trunk-like line: the calls overlap
     _register(site, 0)
     callee_port = _register(site, 1)
     calls = 1000
