@@ -19,6 +19,7 @@ def test_defaults() -> None:
 
 def test_environment_lists_several_sip_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TONALITE_SIP_LISTEN", "127.0.0.1:5070, tcp:127.0.0.1, tls:[::1]:5061")
+    monkeypatch.setenv("TONALITE_TLS_CERTIFICATE", "/etc/tonalite/sip.pem")
     monkeypatch.setenv("TONALITE_RTP_PORTS", "20000-20100")
     monkeypatch.setenv("TONALITE_HTTP_LISTEN", "0.0.0.0:9000")
     settings = Settings()
@@ -56,3 +57,9 @@ def test_toml_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch:
     settings = Settings()
     assert settings.sip_domain == "sip.example.com"
     assert settings.data_dir == Path("/data")
+
+
+def test_a_tls_listener_needs_a_certificate(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="certificate"):
+        Settings(sip_listen="tls:127.0.0.1:5061")
+    assert Settings(sip_listen="tls:127.0.0.1:5061", tls_certificate=tmp_path / "cert.pem").sip_listen

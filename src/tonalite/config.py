@@ -158,6 +158,12 @@ class Settings(BaseSettings):
             raise ValueError("REGISTER expiry bounds must read min <= default <= max")
         return self
 
+    @model_validator(mode="after")
+    def _check_tls(self) -> Settings:
+        if any(a.transport == Transport.TLS for a in self.sip_listen) and self.tls_certificate is None:
+            raise ValueError("a tls: SIP listener needs a certificate (TONALITE_TLS_CERTIFICATE)")
+        return self
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'tonalite.db'}"

@@ -184,11 +184,6 @@ def _serve_to_exit(server: TonaliteServer, env: dict[str, str]) -> subprocess.Co
     return subprocess.run(server.command, env={**environment, **env}, capture_output=True, text=True, timeout=30)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SipTransport.start raises ValueError, which the CLI does not word: a traceback. Fix in config.py "
-    "(a Settings validator: a tls: listener needs tls_certificate) or in cli; see the transport report.",
-)
 def test_a_tls_listener_without_a_certificate_is_one_error_line(sqlite_template: Path, tmp_path: Path) -> None:
     server = TonaliteServer(tmp_path, copy_database(sqlite_template, tmp_path), tls_port=free_port())
     run = _serve_to_exit(server, {})
