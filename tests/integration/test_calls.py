@@ -143,3 +143,15 @@ def test_a_thousand_calls_at_fifty_per_second(phones: Site) -> None:
     assert caller.failed == 0 and caller.successful == calls, caller.output
     assert answered.successful == calls, answered.output
     assert len(_records(site)) == calls
+
+
+def test_a_phone_registered_before_a_restart_still_gets_calls(phones: Site) -> None:
+    site = phones
+    callee_port = _register(site, 1)
+    assert site.server.stop() == 0
+    site.server.start()
+    _register(site, 0)
+    callee = Sipp("uas", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
+    caller = _caller(site, "call_uac", _national(site.lines[1])).run()
+    assert caller.all_passed, caller.output
+    assert callee.finish().all_passed
