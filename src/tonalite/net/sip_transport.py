@@ -174,7 +174,8 @@ class SipTransport:
     _connections: dict[int, _Stream] = field(default_factory=dict)
     _by_address: dict[Address, int] = field(default_factory=dict)
     _connection_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _timer: asyncio.TimerHandle | None = None
+    _timer: asyncio.Handle | None = None
+    _timer_deadline: float | None = None
     _connecting: dict[Address, list[bytes]] = field(default_factory=dict)
     _pending_connects: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -262,16 +263,19 @@ class SipTransport:
 
     def _on_timer(self) -> None:
         self._timer = None
+        self._timer_deadline = None
         self.endpoint.handle_timer(self.clock.now())
         self.pump()
 
     def _schedule(self) -> None:
+        """One loop timer, for the endpoint's earliest deadline; left alone while that deadline stands."""
         deadline = self.endpoint.next_deadline()
+        if deadline == self._timer_deadline:
+            return
         if self._timer is not None:
-            if deadline is not None and abs(self._timer.when() - self._loop_time(deadline)) < 1e-4:
-                return
             self._timer.cancel()
             self._timer = None
+        self._timer_deadline = deadline
         if deadline is not None:
             self._timer = asyncio.get_running_loop().call_at(self._loop_time(deadline), self._on_timer)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from tonalite.config import Transport
-from tonalite.sip.headers import HeaderError, Via, cseq_of, top_via
+from tonalite.sip.headers import HeaderError, Via, cseq_of, first_contact_of, from_of, to_of, top_via
 from tonalite.sip.message import Message, Request, Response, serialise
 from tonalite.sip.parser import ParseError, parse_message
 from tonalite.sip.responses import response_to
@@ -219,6 +219,12 @@ class SipEndpoint:
     def _receive_request(self, request: Request, peer: Peer, now: float) -> None:
         via = top_via(request)
         cseq_of(request)
+        # RFC 4475 §3.1.2.6, §3.1.2.13, §3.1.2.14: a malformed From, To or (first) Contact gets its 400 here,
+        # not a challenge or a 200 from an application that has not read them yet. Only the first Contact: a
+        # request may list thousands, and parsing them all before authentication would be work for anyone.
+        from_of(request)
+        to_of(request)
+        first_contact_of(request)
         self._stamp_received(request, via, peer)
         refusal = None if request.method == "ACK" else _request_uri_refusal(request)
         if refusal is not None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tonalite.sip.message import Message, Request
+from tonalite.sip.message import Message, Request, split_list
 from tonalite.sip.uri import NameAddr, UriError
 
 BRANCH_MAGIC = "z9hG4bK"
@@ -159,6 +159,16 @@ def contacts_of(message: Message) -> list[NameAddr] | Literal["*"]:
     if values != ["*"] or not isinstance(message, Request) or message.method != "REGISTER":
         raise HeaderError("Contact * outside a REGISTER or beside other contacts")
     return "*"
+
+
+def first_contact_of(message: Message) -> NameAddr | Literal["*"] | None:
+    """The first Contact value alone, the others left unparsed: a check of bounded cost that any request can
+    get before it is authenticated, however many contacts it lists."""
+    value = message.headers.get("Contact")
+    items = split_list(value) if value is not None else []
+    if not items:
+        return None
+    return "*" if items[0] == "*" else _name_addr(items[0])
 
 
 def route_set(message: Message, header: Literal["Route", "Record-Route"]) -> list[NameAddr]:

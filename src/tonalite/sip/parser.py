@@ -52,16 +52,30 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
 
 
 def _header_lines(head: str) -> list[str]:
-    """Lines of the head with folded continuation lines joined (RFC 3261 §7.3.1)."""
-    lines: list[str] = []
+    """Lines of the head with folded continuation lines joined (RFC 3261 §7.3.1).
+
+    A field may not exceed MAX_LINE_BYTES, folded or not: what the server accepts, it can echo in a response
+    that a peer with the same limit reads. Each field is joined once (joining line by line took time
+    quadratic in the number of continuation lines).
+    """
+    fields: list[list[str]] = []
     for raw in head.replace("\r\n", "\n").split("\n"):
         if len(raw) > MAX_LINE_BYTES:
             raise ParseError("Header Line Too Long")
-        if raw[:1] in (" ", "\t") and lines:
-            lines[-1] = lines[-1].rstrip() + " " + raw.strip()
+        if raw[:1] in (" ", "\t") and fields:
+            fields[-1].append(raw.strip())
         else:
-            lines.append(raw)
+            fields.append([raw])
+    lines = [parts[0] if len(parts) == 1 else _unfold(parts) for parts in fields]
+    if any(len(line) > MAX_LINE_BYTES for line in lines):
+        raise ParseError("Header Line Too Long")
     return lines
+
+
+def _unfold(parts: list[str]) -> str:
+    """The first line and its continuations (already stripped) joined by one space; an empty continuation
+    adds nothing but a trailing space when it is the last."""
+    return parts[0].rstrip() + "".join(" " + part for part in parts[1:] if part) + ("" if parts[-1] else " ")
 
 
 def _parse_headers(lines: list[str]) -> Headers:
