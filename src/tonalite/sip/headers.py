@@ -7,6 +7,7 @@ endpoint answers with 400.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -130,10 +131,10 @@ class CSeq:
 
 
 def top_via(message: Message) -> Via:
-    values = message.headers.get_all("Via")
-    if not values:
+    value = message.headers.first_value("Via")
+    if value is None:
         raise HeaderError("missing Via")
-    return Via.parse(values[0])
+    return Via.parse(value)
 
 
 def cseq_of(message: Message) -> CSeq:
@@ -184,6 +185,23 @@ def _single_name_addr(message: Message, name: str) -> NameAddr:
 
 
 def _name_addr(value: str, *, addr_spec_allowed: bool = True) -> NameAddr:
+    if len(value) <= _CACHED_VALUE_LENGTH:
+        return _cached_name_addr(value, addr_spec_allowed)
+    return _parse_name_addr(value, addr_spec_allowed)
+
+
+# The same From, To and Contact values come back in every request and response of a registration or a call,
+# and each is read at several layers: NameAddr is immutable, so a parsed value can be shared. Only short
+# values are kept, so that hostile input cannot fill the memory.
+_CACHED_VALUE_LENGTH = 512
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_name_addr(value: str, addr_spec_allowed: bool) -> NameAddr:
+    return _parse_name_addr(value, addr_spec_allowed)
+
+
+def _parse_name_addr(value: str, addr_spec_allowed: bool) -> NameAddr:
     try:
         return NameAddr.parse(value, addr_spec_allowed=addr_spec_allowed)
     except UriError as error:

@@ -6,6 +6,7 @@ answered on a handful of headers, so parsing every header eagerly would be waste
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -111,6 +112,7 @@ LIST_HEADERS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_name(name: str) -> str:
     """`v` -> `Via`, `call-id` -> `Call-ID`; unknown names keep the case they came with."""
     lowered = name.lower()
@@ -119,8 +121,16 @@ def canonical_name(name: str) -> str:
     return _CANONICAL.get(lowered, name)
 
 
+@functools.lru_cache(maxsize=1024)
+def _key(name: str) -> str:
+    """The case-free key a name is looked up by: `v`, `VIA` and `Via` are all `via`."""
+    return canonical_name(name).lower()
+
+
 def split_list(value: str) -> list[str]:
     """Split a list header's value on the commas outside quotes and angle brackets."""
+    if '"' not in value and "<" not in value:  # most Via values: nothing can hide a comma
+        return [item for item in (part.strip() for part in value.split(",")) if item]
     items: list[str] = []
     depth_angle = 0
     in_quotes = False
@@ -148,15 +158,18 @@ def split_list(value: str) -> list[str]:
 
 
 class Headers:
-    """Ordered header fields; lookups ignore case and compact forms."""
+    """Ordered header fields; lookups ignore case and compact forms.
+
+    Each field is kept with its lookup key, computed once, since a message is searched many times.
+    """
 
     __slots__ = ("_fields",)
 
     def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
-        self._fields: list[tuple[str, str]] = [(canonical_name(n), v) for n, v in fields]
+        self._fields: list[tuple[str, str, str]] = [(_key(n), canonical_name(n), v) for n, v in fields]
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self._fields)
+        return ((name, value) for _, name, value in self._fields)
 
     def __len__(self) -> int:
         return len(self._fields)
@@ -166,63 +179,70 @@ class Headers:
 
     def get(self, name: str) -> str | None:
         """The first field's value; for a list header, the first field as written (not split)."""
-        wanted = canonical_name(name).lower()
-        for field_name, value in self._fields:
-            if field_name.lower() == wanted:
+        wanted = _key(name)
+        for key, _, value in self._fields:
+            if key == wanted:
                 return value
         return None
 
     def get_all(self, name: str) -> list[str]:
         """Every value of `name` in order, list headers split into their elements."""
-        wanted = canonical_name(name).lower()
-        values = [value for field_name, value in self._fields if field_name.lower() == wanted]
+        wanted = _key(name)
+        values = [value for key, _, value in self._fields if key == wanted]
         if wanted in LIST_HEADERS:
             return [item for value in values for item in split_list(value)]
         return values
 
+    def first_value(self, name: str) -> str | None:
+        """The first element of a list header (the topmost Via), without splitting the rest."""
+        value = self.get(name)
+        if value is None:
+            return None
+        items = split_list(value)
+        return items[0] if items else None
+
     def add(self, name: str, value: str) -> None:
-        self._fields.append((canonical_name(name), value))
+        self._fields.append((_key(name), canonical_name(name), value))
 
     def prepend(self, name: str, value: str) -> None:
         """Insert before the first field of that name (a new topmost Via), else at the top."""
-        name = canonical_name(name)
-        for index, (field_name, _) in enumerate(self._fields):
-            if field_name.lower() == name.lower():
-                self._fields.insert(index, (name, value))
+        field = (_key(name), canonical_name(name), value)
+        for index, (key, _, _) in enumerate(self._fields):
+            if key == field[0]:
+                self._fields.insert(index, field)
                 return
-        self._fields.insert(0, (name, value))
+        self._fields.insert(0, field)
 
     def set(self, name: str, value: str) -> None:
         """Replace every field of that name by one, keeping the first one's place."""
-        name = canonical_name(name)
-        lowered = name.lower()
-        kept: list[tuple[str, str]] = []
+        field = (_key(name), canonical_name(name), value)
+        kept: list[tuple[str, str, str]] = []
         placed = False
         for existing in self._fields:
-            if existing[0].lower() == lowered:
+            if existing[0] == field[0]:
                 if not placed:
-                    kept.append((name, value))
+                    kept.append(field)
                     placed = True
             else:
                 kept.append(existing)
         if not placed:
-            kept.append((name, value))
+            kept.append(field)
         self._fields = kept
 
     def remove(self, name: str) -> None:
-        lowered = canonical_name(name).lower()
-        self._fields = [existing for existing in self._fields if existing[0].lower() != lowered]
+        wanted = _key(name)
+        self._fields = [existing for existing in self._fields if existing[0] != wanted]
 
     def remove_first_value(self, name: str) -> str | None:
         """Remove the first element of a list header (the topmost Via), keeping the others."""
-        lowered = canonical_name(name).lower()
-        for index, (field_name, value) in enumerate(self._fields):
-            if field_name.lower() == lowered:
+        wanted = _key(name)
+        for index, (key, field_name, value) in enumerate(self._fields):
+            if key == wanted:
                 items = split_list(value)
                 if len(items) <= 1:
                     del self._fields[index]
                 else:
-                    self._fields[index] = (field_name, ", ".join(items[1:]))
+                    self._fields[index] = (key, field_name, ", ".join(items[1:]))
                 return items[0] if items else None
         return None
 
