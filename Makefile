@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := sip-tester baresip baresip-core sox espeak-ng chromium postgresql
+SYSTEM_PACKAGES := sip-tester baresip baresip-core sox espeak-ng chromium postgresql openssl
 PYTEST_ARGS ?=
 
 
