@@ -8,40 +8,36 @@ machine, since the client runs on the same cores.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 
-from bench.support import BENCH_LOGIN, BENCH_PASSWORD, ServerProcess, cpu_seconds, make_lines
+from bench.support import ACCOUNT_LOGIN, ACCOUNT_PASSWORD, cpu_seconds, server_with_lines
 
 REQUESTS = 3000
 CLIENTS = 4
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="tonalite-bench-") as directory:
-        data_dir = Path(directory)
-        make_lines(data_dir, 50)
-        with ServerProcess(data_dir) as server:
-            base = f"http://127.0.0.1:{server.http_port}"
-            login = {"login": BENCH_LOGIN, "password": BENCH_PASSWORD}
-            token = httpx.post(f"{base}/v1/auth/token", json=login, timeout=10).json()["token"]
-            path = "/v1/billing-groups/1/lines"
+    with server_with_lines(50) as (server, _):
+        base = server.http_url
+        login = {"login": ACCOUNT_LOGIN, "password": ACCOUNT_PASSWORD}
+        token = httpx.post(f"{base}/v1/auth/token", json=login, timeout=10).json()["token"]
+        path = "/v1/billing-groups/1/lines"
 
-            def client(count: int) -> int:
-                ok = 0
-                with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
-                    for _ in range(count):
-                        ok += http.get(path).status_code == 200
-                return ok
+        def client(count: int) -> int:
+            ok = 0
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
+                for _ in range(count):
+                    ok += http.get(path).status_code == 200
+            return ok
 
-            cpu_before, started = cpu_seconds(server.pid), time.perf_counter()
-            with ThreadPoolExecutor(CLIENTS) as pool:
-                ok = sum(pool.map(client, [REQUESTS // CLIENTS] * CLIENTS))
-            elapsed, cpu = time.perf_counter() - started, cpu_seconds(server.pid) - cpu_before
+        assert server.process is not None
+        cpu_before, started = cpu_seconds(server.process.pid), time.perf_counter()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            ok = sum(pool.map(client, [REQUESTS // CLIENTS] * CLIENTS))
+        elapsed, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu_before
     total = REQUESTS // CLIENTS * CLIENTS
     print(f"GET {path} (50 lines): {total} requests, {ok} ok, {CLIENTS} clients, SQLite")
     print(f"  rate            {total / elapsed:8.0f} requests/s (client on the same cores)")

@@ -128,12 +128,17 @@ class TonaliteServer:
         self.stop()
 
 
-def create_lines(platform: Platform, count: int, first_number: int = 1001) -> tuple[int, list[LineCredentials]]:
+def create_lines(
+    platform: Platform, count: int, first_number: int = 1001, simultaneous_calls: int = 2
+) -> tuple[int, list[LineCredentials]]:
     """One account and billing group holding `count` lines numbered +331990010xx up; the group's id too."""
     services = platform.services
     account = services.accounts.create(ACCOUNT_LOGIN, ACCOUNT_PASSWORD, "Acme SA", "it@acme.example")
     group = services.billing_groups.create(account.id, "Siège")
-    return group.id, [services.lines.create(group.id, f"+33199{first_number + index:06d}")[1] for index in range(count)]
+    return group.id, [
+        services.lines.create(group.id, f"+33199{first_number + index:06d}", simultaneous_calls=simultaneous_calls)[1]
+        for index in range(count)
+    ]
 
 
 def copy_database(template: Path, data_dir: Path) -> str:
