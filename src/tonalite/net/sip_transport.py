@@ -35,7 +35,7 @@ from typing import cast
 from tonalite.clock import Clock
 from tonalite.config import ListenAddress, Transport
 from tonalite.sip.endpoint import Event, Peer, SipEndpoint
-from tonalite.sip.parser import ParseError, StreamFramer
+from tonalite.sip.parser import StreamFramer
 
 log = logging.getLogger(__name__)
 
@@ -93,17 +93,15 @@ class _Stream(asyncio.Protocol):
         if self.peer is None or self.transport is None or self.transport.is_closing():
             return
         self._touch()
-        try:
-            messages = self._framer.feed(data)
-        except ParseError as error:
-            log.info("closing %s: %s", self.peer, error)
-            self.transport.close()
-            return
+        messages = self._framer.feed(data)
         for _ in range(self._framer.pings):
             self.write(b"\r\n")
         self._framer.pings = 0
         for message in messages:
             self._edge.received(message, self.peer, framed=True)
+        if self._framer.error is not None:
+            log.info("closing %s: %s", self.peer, self._framer.error)
+            self.transport.close()
 
     def write(self, data: bytes) -> None:
         assert self.transport is not None

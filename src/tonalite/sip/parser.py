@@ -187,30 +187,42 @@ class StreamFramer:
     """Cuts a TCP/TLS byte stream into messages by Content-Length (RFC 3261 §18.3).
 
     `feed` returns the complete messages (as bytes, for parse_message(framed=True)) and counts the
-    CRLF CRLF keep-alive pings (RFC 5626 §4.4.1) that each want a CRLF pong. A stream that exceeds the
-    size limits raises ParseError; the connection should then be closed, since framing is lost.
+    CRLF CRLF keep-alive pings (RFC 5626 §4.4.1) that each want a CRLF pong. When the stream breaks the
+    framing rules (no Content-Length, over the size limits), `error` is set: the messages cut before it
+    are still returned, and the connection should then be closed, since framing is lost.
     """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
         self.pings = 0
+        self.error: ParseError | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
+        if self.error is not None:
+            return []
         self._buffer += data
         messages: list[bytes] = []
+        try:
+            self._cut(messages)
+        except ParseError as error:
+            self.error = error
+            self._buffer.clear()
+        return messages
+
+    def _cut(self, messages: list[bytes]) -> None:
         while True:
             self._skip_keepalives()
             end = self._buffer.find(b"\r\n\r\n")
             if end < 0:
                 if len(self._buffer) > MAX_MESSAGE_BYTES:
                     raise ParseError("Message Too Large", 513)
-                return messages
+                return
             length = self._declared_length(bytes(self._buffer[:end]))
             total = end + 4 + length
             if total > MAX_MESSAGE_BYTES:
                 raise ParseError("Message Too Large", 513)
             if len(self._buffer) < total:
-                return messages
+                return
             messages.append(bytes(self._buffer[:total]))
             del self._buffer[:total]
 
