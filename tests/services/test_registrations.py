@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 
 import pytest
@@ -53,7 +54,7 @@ def test_refresh_keeps_the_start_and_another_device_replaces(platform: Platform,
     other = _binding(line_id, clock, call_id="call-2", port=5064)
     replaced = location.bind(other)
     assert replaced is not None and replaced.source_port == 5062
-    asyncio.run(location.flush())
+    platform.services.registrations.apply(location.take_changes())
 
     assert platform.services.registrations.current(line_id) == other
     history = platform.services.registrations.history(customer.principal, customer.group, "33999001234")
@@ -67,20 +68,20 @@ def test_expiry_and_removal_reach_the_database(platform: Platform, clock: Manual
     line_id, _ = _line(platform)
     location = LocationService(platform.services.registrations)
     location.bind(_binding(line_id, clock))
-    asyncio.run(location.flush())
+    platform.services.registrations.apply(location.take_changes())
     clock.advance(1799)
     assert location.expire(clock.wall()) == []
     assert platform.services.registrations.current(line_id) is not None
     clock.advance(1)
     assert location.current(line_id, clock.wall()) is None
     assert [b.line_id for b in location.expire(clock.wall())] == [line_id]
-    asyncio.run(location.flush())
+    platform.services.registrations.apply(location.take_changes())
     assert platform.services.registrations.all_current() == []
 
     location.bind(_binding(line_id, clock))
     assert location.unbind(line_id, clock.wall()) is not None
     assert location.unbind(line_id, clock.wall()) is None
-    asyncio.run(location.flush())
+    platform.services.registrations.apply(location.take_changes())
     assert platform.services.registrations.current(line_id) is None
 
 
@@ -89,7 +90,7 @@ def test_bindings_survive_a_restart(platform: Platform, clock: ManualClock) -> N
     before = LocationService(platform.services.registrations)
     binding = _binding(line_id, clock)
     before.bind(binding)
-    asyncio.run(before.flush())
+    platform.services.registrations.apply(before.take_changes())
     after = LocationService(platform.services.registrations)
     after.load()
     assert after.current(line_id, clock.wall()) == binding
@@ -101,7 +102,7 @@ def test_history_keeps_the_newest_events(platform: Platform, clock: ManualClock)
     for index in range(60):
         clock.advance(1)
         location.bind(_binding(line_id, clock, call_id=f"call-{index}"))
-    asyncio.run(location.flush())
+    platform.services.registrations.apply(location.take_changes())
     platform.services.registrations.trim_history()
     history = platform.services.registrations.history(customer.principal, customer.group, "33999001234")
     assert len(history) == 50
@@ -115,3 +116,20 @@ def test_registration_is_read_only_within_the_account(platform: Platform, clock:
     assert platform.services.registrations.for_line(alice.principal, alice.group, "33999001234") is not None
     with pytest.raises(NotFound):
         platform.services.registrations.for_line(bob.principal, alice.group, "33999001234")
+
+
+def test_flush_writes_off_the_loop(platform: Platform, clock: ManualClock) -> None:
+    """The scheduler's path: `flush` hands the batch to a worker thread and waits for it."""
+    line_id, _ = _line(platform)
+    location = LocationService(platform.services.registrations)
+    location.bind(_binding(line_id, clock))
+    outcome: list[Binding | None] = []
+
+    def in_a_thread_of_its_own() -> None:  # Playwright's sync API may hold this thread's event loop
+        asyncio.run(location.flush())
+        outcome.append(platform.services.registrations.current(line_id))
+
+    worker = threading.Thread(target=in_a_thread_of_its_own)
+    worker.start()
+    worker.join(timeout=10)
+    assert outcome and outcome[0] is not None

@@ -70,10 +70,15 @@ class LocationService:
         database sees the batches in the order they were made."""
         async with self._flushing:
             await self._finish_write()  # one that a cancelled flush left running goes first
-            changes, self._pending = self._pending, RegistrationChanges()
+            changes = self.take_changes()
             if not changes.empty:
                 self._writing = asyncio.ensure_future(asyncio.to_thread(self._registrations.apply, changes))
                 await self._finish_write()
+
+    def take_changes(self) -> RegistrationChanges:
+        """The changes since the last call, for `RegistrationService.apply` (what `flush` writes)."""
+        changes, self._pending = self._pending, RegistrationChanges()
+        return changes
 
     async def _finish_write(self) -> None:
         """Wait for the write under way, even if this flush is cancelled; a failed write is logged by the
