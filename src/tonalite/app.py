@@ -36,6 +36,7 @@ from tonalite.services.lines import LineService
 from tonalite.services.numbers import NumberService
 from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
+from tonalite.services.trunks import TrunkService
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
 from tonalite.sip.endpoint import SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
@@ -59,6 +60,7 @@ class Services:
     registrations: RegistrationService
     line_directory: LineDirectory
     call_records: CallRecordService
+    trunks: TrunkService
     demo: DemoService
 
 
@@ -87,6 +89,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         registrations=RegistrationService(db, clock),
         line_directory=LineDirectory(db),
         call_records=CallRecordService(db, settings.node_name),
+        trunks=TrunkService(db),
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
     )
     return Platform(settings, clock, db, services)
@@ -148,7 +151,8 @@ def build_sip(platform: Platform, location: LocationService) -> SipTransport:
         endpoint=endpoint,
         authenticator=authenticator,
         location=location,
-        dial_plan=DialPlan(platform.services.line_directory),
+        dial_plan=DialPlan(platform.services.line_directory, platform.services.trunks),
+        trunks=platform.services.trunks,
         clock=platform.clock,
         timers=LoopTimers(after_each=lambda: transports[0].pump()),
         domain=settings.sip_domain,

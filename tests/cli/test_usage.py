@@ -23,6 +23,9 @@ COMMANDS = [
     "line list",
     "line password-reset",
     "number add",
+    "trunk add",
+    "trunk list",
+    "trunk remove",
 ]
 
 
@@ -42,7 +45,7 @@ def test_help_lists_every_command(entry_point: list[str]) -> None:
     assert done.stderr == ""
     assert "tonalite [OPTIONS] COMMAND [ARGS]..." in done.stdout.splitlines()[0]
     listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
-    assert listed == {"serve", "db", "demo", "account", "line", "number"}
+    assert listed == {"serve", "db", "demo", "account", "line", "number", "trunk"}
 
 
 @pytest.mark.parametrize("path", COMMANDS)

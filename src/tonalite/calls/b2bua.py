@@ -5,6 +5,10 @@ SDP, the ACK of the 2xx, BYE from either side, CANCEL, and in-dialog re-INVITE /
 no feature logic: the dial plan decides where a call goes, the location service where a line's phone is.
 The caller sees only the platform's identity for the callee, and the callee sees the caller's line number
 (From and P-Asserted-Identity), never what the caller's phone wrote.
+
+Calls to and from the public network go through carrier trunks with the same machinery: a call out is a
+callee leg towards the trunk (which may challenge it once), a call in is a caller leg from the trunk, known
+by its source address rather than by digest credentials.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ from typing import Protocol
 
 from tonalite.calls.authentication import Challenge, RequestAuthenticator
 from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
+from tonalite.calls.carrier import presented_caller, trunk_uri, with_credentials
 from tonalite.calls.location import LocationService
 from tonalite.clock import Clock
 from tonalite.config import Transport
-from tonalite.features.dialplan import DialPlan, ToLine, ToOutside
-from tonalite.services.line_directory import SipLine
+from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside
+from tonalite.services.trunks import CarrierTrunk, TrunkService
 from tonalite.sip.dialog import Dialog, DialogId
 from tonalite.sip.endpoint import (
     IncomingAck,
@@ -37,7 +42,7 @@ from tonalite.sip.message import Headers, Request, Response
 from tonalite.sip.responses import response_to
 from tonalite.sip.transaction import TimerValues
 from tonalite.sip.uri import SipUri, TelUri, UriError, parse_uri
-from tonalite.store.models import CallResult
+from tonalite.store.models import CallDirection, CallResult
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +104,10 @@ class _Bridge:
     """The callee's 2xx, acknowledged only when the caller's ACK brings its body (a late offer's answer)."""
     unacked: dict[DialogId, _Retransmission] = field(default_factory=dict)
     ring_timer: TimerHandle | None = None
+    trunk: CarrierTrunk | None = None
+    """The trunk the callee leg goes to, for a call out."""
+    challenge_answered: bool = False
+    """The trunk's challenge is answered once: a second one means the credentials are wrong."""
 
 
 class B2bua:
@@ -108,6 +117,7 @@ class B2bua:
         authenticator: RequestAuthenticator,
         location: LocationService,
         dial_plan: DialPlan,
+        trunks: TrunkService,
         clock: Clock,
         timers: Timers,
         domain: str,
@@ -118,6 +128,7 @@ class B2bua:
         self._authenticator = authenticator
         self._location = location
         self._dial_plan = dial_plan
+        self._trunks = trunks
         self._clock = clock
         self._timers = timers
         self._domain = domain
@@ -191,6 +202,31 @@ class B2bua:
     # A new call.
 
     def _new_call(self, event: IncomingRequest) -> None:
+        """Phones prove who they are with digest credentials (407); carriers are known by the address they
+        send from. A request that claims a line (our domain in its From, or credentials) is a phone's even
+        from a trunk's address, so that a phone sharing an address with a trunk (behind one NAT, on one host)
+        is still challenged and never passes for the carrier; from elsewhere, anything else gets 403."""
+        request = event.request
+        if self._claims_a_line(request):
+            self._call_from_line(event)
+            return
+        if self._trunks.by_source(event.peer.host) is None:
+            self._answer(event.transaction, response_to(request, 403))
+            return
+        self._call_from_trunk(event)
+
+    def _claims_a_line(self, request: Request) -> bool:
+        """Our domain in the From, or our own address (a phone set up with the server's IP rather than the
+        domain), or credentials."""
+        uri = from_of(request).uri
+        ours = {self._domain.lower()} | {
+            self._endpoint.sent_by(transport).rpartition(":")[0].strip("[]").lower() for transport in Transport
+        }
+        return (isinstance(uri, SipUri) and uri.host.lower() in ours) or (
+            Challenge.PROXY.credentials_header in request.headers
+        )
+
+    def _call_from_line(self, event: IncomingRequest) -> None:
         request = event.request
         caller = self._authenticator.authenticate(request, Challenge.PROXY)
         if isinstance(caller, Response):
@@ -200,43 +236,93 @@ class B2bua:
         if self._location.current(caller.line_id, now) is None:
             self._answer(event.transaction, response_to(request, 403, "Not Registered"))
             return
-        max_forwards = request.headers.get("Max-Forwards")
-        if max_forwards is not None and int(max_forwards) == 0:
-            self._answer(event.transaction, response_to(request, 483))
+        if self._looping(event):
             return
         decision = self._dial_plan.route(_dialled(request.uri), caller)
-        if isinstance(decision, ToOutside) or not isinstance(decision, ToLine):
+        if isinstance(decision, ToLine):
+            call = Call(
+                caller.number, decision.line.number, now, caller, decision.line, caller_name=caller.display_name
+            )
+            self._ring_line(event, call)
+        elif isinstance(decision, ToOutside | NoRoute):
+            call = Call(caller.number, decision.number, now, caller, None, CallDirection.OUTGOING, caller.display_name)
+            if isinstance(decision, ToOutside):
+                self._dial_out(event, call, decision.trunk)
+            else:
+                self._refuse(event, call, 404, "No Route to Destination")
+        else:
+            self._answer(event.transaction, response_to(request, 404))
+
+    def _call_from_trunk(self, event: IncomingRequest) -> None:
+        """A call from the public network: to a line of the platform, presenting the caller the carrier sent."""
+        request = event.request
+        if self._looping(event):
+            return
+        decision = self._dial_plan.route_incoming(_dialled(request.uri))
+        if not isinstance(decision, ToLine):
             self._answer(event.transaction, response_to(request, 404))
             return
-        callee = decision.line
-        binding = self._location.current(callee.line_id, now)
+        number, name = presented_caller(request)
+        now = self._clock.wall()
+        call = Call(number, decision.line.number, now, None, decision.line, CallDirection.INCOMING, name)
+        self._ring_line(event, call)
+
+    def _looping(self, event: IncomingRequest) -> bool:
+        """Max-Forwards exhausted (RFC 3261 §16.3): 483, and the call goes no further."""
+        max_forwards = event.request.headers.get("Max-Forwards")
+        if max_forwards is not None and int(max_forwards) == 0:
+            self._answer(event.transaction, response_to(event.request, 483))
+            return True
+        return False
+
+    def _ring_line(self, event: IncomingRequest, call: Call) -> None:
+        callee = call.callee_line
+        assert callee is not None
+        binding = self._location.current(callee.line_id, call.started_at)
         if binding is None:
-            self._answer(event.transaction, response_to(request, 480))
+            self._answer(event.transaction, response_to(event.request, 480))
             return
         if self._calls_per_line.get(callee.line_id, 0) >= callee.simultaneous_calls:
-            self._answer(event.transaction, response_to(request, 486))
+            self._answer(event.transaction, response_to(event.request, 486))
             return
-        call = Call(caller=caller, callee_number=callee.number, callee=callee, started_at=now)
-        bridge = _Bridge(call, _Leg(event.peer, request, event.transaction), secrets.token_hex(8))
+        peer = Peer(binding.transport, binding.source_host, binding.source_port)
+        self._open(event, call, peer, binding.contact.strip("<>"), f"<sip:{callee.number}@{self._domain}>")
+
+    def _dial_out(self, event: IncomingRequest, call: Call, trunk: CarrierTrunk) -> None:
+        uri = trunk_uri(call.callee_number, trunk)
+        self._open(event, call, Peer(trunk.transport, trunk.host, trunk.port), uri, f"<{uri}>", trunk)
+
+    def _open(
+        self, event: IncomingRequest, call: Call, peer: Peer, target: str, to: str, trunk: CarrierTrunk | None = None
+    ) -> None:
+        """Start the call: the caller's leg is the INVITE received, the callee's the INVITE sent to `target`."""
+        bridge = _Bridge(call, _Leg(event.peer, event.request, event.transaction), secrets.token_hex(8), trunk=trunk)
         self._by_caller_transaction[event.transaction] = bridge
         for line_id in call.lines:
             self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
-        peer = Peer(binding.transport, binding.source_host, binding.source_port)
-        invite = self._callee_invite(request, caller, callee, binding.contact, peer)
+        self._invite_callee(bridge, self._callee_invite(event.request, call, target, to, peer), peer)
+        bridge.ring_timer = self._timers.call_later(RING_TIMEOUT_S, lambda: self._ring_timeout(bridge))
+
+    def _invite_callee(self, bridge: _Bridge, invite: Request, peer: Peer) -> None:
         transaction = self._endpoint.send_request(invite, peer, self._clock.now())
         bridge.callee = _Leg(peer, invite, transaction)
         self._by_callee_transaction[transaction] = bridge
-        bridge.ring_timer = self._timers.call_later(RING_TIMEOUT_S, lambda: self._ring_timeout(bridge))
 
-    def _callee_invite(self, request: Request, caller: SipLine, callee: SipLine, contact: str, peer: Peer) -> Request:
-        identity = f"<sip:{caller.number}@{self._domain}>"
-        display = caller.display_name or caller.number
+    def _refuse(self, event: IncomingRequest, call: Call, status: int, reason: str) -> None:
+        """A call that fails before any callee is asked, yet is recorded (an outside number nobody carries)."""
+        self._answer(event.transaction, response_to(event.request, status, reason))
+        call.end(self._clock.wall(), CallResult.FAILED, status)
+        self._record(call)
+
+    def _callee_invite(self, request: Request, call: Call, target: str, to: str, peer: Peer) -> Request:
+        identity = f"<sip:{call.caller_number}@{self._domain}>"
+        display = call.caller_name or call.caller_number
         display = display.replace("\\", "").replace('"', "")
         headers = Headers(
             [
                 ("Max-Forwards", str(max(int(request.headers.get("Max-Forwards") or 70) - 1, 0))),
                 ("From", f'"{display}" {identity};tag={secrets.token_hex(8)}'),
-                ("To", f"<sip:{callee.number}@{self._domain}>"),
+                ("To", to),
                 ("Call-ID", secrets.token_hex(16)),
                 ("CSeq", "1 INVITE"),
                 ("Contact", self._contact(peer.transport)),
@@ -245,7 +331,7 @@ class B2bua:
             ]
         )
         _copy_body_headers(request, headers)
-        return Request("INVITE", contact.strip("<>"), headers, request.body)
+        return Request("INVITE", target, headers, request.body)
 
     # The callee's answers to the INVITE.
 
@@ -270,9 +356,24 @@ class B2bua:
         if status < 300:
             self._callee_accepted(bridge, response)
             return
-        relayed = 480 if status < 400 else status
+        if status in (401, 407) and self._answer_challenge(bridge, response):
+            return
+        relayed = _relayed_failure(status)
         self._answer(bridge.caller.transaction, self._to_caller(bridge, relayed))
         self._end(bridge, RESULT_OF_STATUS.get(relayed, CallResult.FAILED), relayed)
+
+    def _answer_challenge(self, bridge: _Bridge, response: Response) -> bool:
+        """A trunk with credentials asked for them: the INVITE again, in a new client transaction."""
+        trunk, callee = bridge.trunk, bridge.callee
+        if trunk is None or callee is None or not trunk.username or bridge.challenge_answered:
+            return False
+        retry = with_credentials(callee.invite, response, trunk.username, trunk.password)
+        if retry is None:
+            return False
+        bridge.challenge_answered = True
+        self._by_callee_transaction.pop(callee.transaction, None)
+        self._invite_callee(bridge, retry, callee.peer)
+        return True
 
     def _callee_accepted(self, bridge: _Bridge, response: Response) -> None:
         """The callee answered: confirm both dialogs, pass the 2xx on, and ACK the callee once the caller
@@ -444,10 +545,13 @@ class B2bua:
             else:
                 self._calls_per_line.pop(line_id, None)
         self._timers.call_later(self._t.timeout, lambda: self._forget(bridge))
+        self._record(bridge.call)
+
+    def _record(self, call: Call) -> None:
         try:
-            self._on_call_ended(bridge.call)
+            self._on_call_ended(call)
         except Exception:
-            log.exception("recording call %s failed", bridge.call.id)
+            log.exception("recording call %s failed", call.id)
 
     def _forget(self, bridge: _Bridge) -> None:
         """Drop a call's indexes once late retransmissions can no longer arrive (64*T1 after its end)."""
@@ -461,6 +565,15 @@ class B2bua:
             if retransmission.handle is not None:
                 retransmission.handle.cancel()
         bridge.unacked.clear()
+
+
+def _relayed_failure(status: int) -> int:
+    """What the caller hears of the callee side's failure: a redirection is not followed (480), and a challenge
+    the platform could not answer is no question for the caller's phone, whose credentials are not asked
+    (503: the platform failed, not the caller)."""
+    if status < 400:
+        return 480
+    return 503 if status in (401, 407) else status
 
 
 def _dialog_id(request: Request) -> DialogId:

@@ -31,11 +31,18 @@ RESULT_OF_STATUS = {
 
 @dataclass(slots=True)
 class Call:
-    caller: SipLine
+    """Who calls: a number, and the platform line it is when it is one (not for a call from a trunk, whose
+    caller is the number the carrier presented). Who is called: a number, and the line when it is one (not
+    for a call out through a trunk)."""
+
+    caller_number: str
     callee_number: str
     started_at: datetime
-    callee: SipLine | None = None
+    caller_line: SipLine | None = None
+    callee_line: SipLine | None = None
     direction: CallDirection = CallDirection.INTERNAL
+    caller_name: str = ""
+    """The name presented with the caller's number: a line's display name, or what the carrier sent."""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: CallState = CallState.ROUTING
     answered_at: datetime | None = None
@@ -46,7 +53,13 @@ class Call:
     @property
     def lines(self) -> list[int]:
         """The platform lines this call occupies, for their simultaneous-calls limit."""
-        return [self.caller.line_id] + ([self.callee.line_id] if self.callee is not None else [])
+        return [line.line_id for line in (self.caller_line, self.callee_line) if line is not None]
+
+    @property
+    def billing_group_id(self) -> int | None:
+        """The billing group the call is billed to and listed in: the caller's, else the callee's."""
+        line = self.caller_line or self.callee_line
+        return line.billing_group_id if line is not None else None
 
     def answer(self, now: datetime) -> None:
         self.state = CallState.ANSWERED

@@ -1,11 +1,11 @@
-"""The command line (Typer): `tonalite serve`, `db upgrade`, `demo`, and the operator's account, line and number
-administration. Every command is a thin layer over the services of the platform it builds."""
+"""The command line (Typer): `tonalite serve`, `db upgrade`, `demo`, and the operator's account, line, number
+and trunk administration. Every command is a thin layer over the services of the platform it builds."""
 
 from __future__ import annotations
 
 import typer
 
-from tonalite.cli import accounts, database, lines, numbers
+from tonalite.cli import accounts, database, lines, numbers, trunks
 from tonalite.cli.demo import demo
 from tonalite.cli.errors import ReportingGroup
 from tonalite.cli.serve import serve
@@ -28,6 +28,7 @@ app.command()(demo)
 app.add_typer(accounts.app, name="account")
 app.add_typer(lines.app, name="line")
 app.add_typer(numbers.app, name="number")
+app.add_typer(trunks.app, name="trunk")
 
 
 def main() -> None:

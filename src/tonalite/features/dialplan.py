@@ -1,7 +1,8 @@
-"""What a dialled string means for a caller: another line of the platform, an outside number, or nothing.
+"""What a dialled string means: for a line's caller, another line of the platform, an outside number and the
+trunk that carries it, or nothing; for a call coming in from a trunk, the line that holds the number.
 
-Pure decisions over the line directory; the call core carries them out. Star codes, voicemail (123),
-abbreviated numbers and alias numbers join here in their own issues.
+Pure decisions over the line directory and the trunks; the call core carries them out. Star codes, voicemail
+(123), abbreviated numbers and alias numbers join here in their own issues.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from tonalite.services.errors import InvalidInput
 from tonalite.services.line_directory import LineDirectory, SipLine
 from tonalite.services.numbering import parse_number
+from tonalite.services.trunks import CarrierTrunk, TrunkService
 
 _VISUAL_SEPARATORS = re.compile(r"[\s.\-()/]")
 
@@ -23,6 +25,17 @@ class ToLine:
 
 @dataclass(frozen=True, slots=True)
 class ToOutside:
+    """A number off the platform, and the trunk that carries it out."""
+
+    number: str
+    trunk: CarrierTrunk
+
+
+@dataclass(frozen=True, slots=True)
+class NoRoute:
+    """A number off the platform that no trunk serves: the call fails (404, as RFC 3398 maps ISUP cause 3,
+    "no route to destination"). Not 503: nothing is out of order, and a phone would try its other servers."""
+
     number: str
 
 
@@ -33,7 +46,7 @@ class Unassigned:
     dialled: str
 
 
-Decision = ToLine | ToOutside | Unassigned
+Decision = ToLine | ToOutside | NoRoute | Unassigned
 
 
 def normalise_dialled(dialled: str, country: str = "FR") -> str | None:
@@ -48,8 +61,9 @@ def normalise_dialled(dialled: str, country: str = "FR") -> str | None:
 
 
 class DialPlan:
-    def __init__(self, lines: LineDirectory) -> None:
+    def __init__(self, lines: LineDirectory, trunks: TrunkService) -> None:
         self._lines = lines
+        self._trunks = trunks
 
     def route(self, dialled: str, caller: SipLine) -> Decision:
         number = normalise_dialled(dialled)
@@ -60,4 +74,12 @@ class DialPlan:
             return ToLine(line)
         if self._lines.platform_holds(number):
             return Unassigned(number)
-        return ToOutside(number)
+        trunk = self._trunks.for_number(number)
+        return ToOutside(number, trunk) if trunk is not None else NoRoute(number)
+
+    def route_incoming(self, dialled: str) -> ToLine | Unassigned:
+        """A call from a trunk reaches a line of the platform or nothing: never another trunk (the platform is
+        no transit network). The carrier may write the number in E.164, without its +, or national."""
+        number = normalise_dialled(dialled)
+        line = self._lines.by_number(number) if number is not None else None
+        return ToLine(line) if line is not None else Unassigned(number or dialled)

@@ -17,11 +17,11 @@ class CallRecordService:
             session.add(
                 CallRecord(
                     call_id=call.id,
-                    billing_group_id=call.caller.billing_group_id,
-                    caller_line_id=call.caller.line_id,
-                    callee_line_id=call.callee.line_id if call.callee else None,
+                    billing_group_id=call.billing_group_id,
+                    caller_line_id=call.caller_line.line_id if call.caller_line else None,
+                    callee_line_id=call.callee_line.line_id if call.callee_line else None,
                     direction=call.direction,
-                    caller=call.caller.number,
+                    caller=call.caller_number,
                     callee=call.callee_number,
                     started_at=call.started_at,
                     answered_at=call.answered_at,

@@ -1,0 +1,228 @@
+"""Calls to and from the public network through a carrier trunk, driven by sipp against `tonalite serve`.
+
+sipp plays the carrier on 127.0.0.3 (it sends from there and listens there), a stranger on 127.0.0.2, and the
+lines' phones on 127.0.0.1 as in test_calls.py; the far end of every call checks the caller it is presented.
+The trunk is added while the server runs: the server reads trunks at every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.integration.conftest import POLL_TIMEOUT_S, Site
+from tests.integration.test_calls import _caller, _national, _records, _register
+from tests.peers.sipp import Sipp
+from tests.peers.tonalite_server import DOMAIN, free_port
+from tonalite.store.models import CallDirection, CallRecord, CallResult
+
+CARRIER_HOST = "127.0.0.3"
+STRANGER_HOST = "127.0.0.2"
+OUTSIDE_NUMBER = "+33612345678"
+TRUNK_USERNAME = "tonalite-trunk"
+TRUNK_PASSWORD = "carrier secret"  # a space: the password is used as given
+
+
+@dataclass
+class Carrier:
+    site: Site
+    port: int
+    """Where the carrier's sipp listens on CARRIER_HOST."""
+
+    def far_end(self, scenario: str, **substitutions: str) -> Sipp:
+        """The carrier's side of a call out, listening on the trunk's address and port."""
+        return Sipp(
+            scenario,
+            self.site.server.sip_port,
+            self.site.work_dir / "carrier",
+            local_port=self.port,
+            substitutions=substitutions,
+            extra=["-i", CARRIER_HOST, "-trace_msg"],
+        )
+
+    def caller(self, scenario: str, dialled: str, host: str = CARRIER_HOST, **substitutions: str) -> Sipp:
+        """A call in from `host` (the carrier's address, or another)."""
+        return Sipp(
+            scenario,
+            self.site.server.sip_port,
+            self.site.work_dir / "carrier",
+            keys={"dialled": dialled},
+            substitutions=substitutions,
+            extra=["-i", host],
+        )
+
+
+@pytest.fixture
+def carrier(site: Site) -> Iterator[Carrier]:
+    for directory in ("line0", "line1", "line2", "carrier"):
+        (site.work_dir / directory).mkdir()
+    port = free_port()
+    platform = site.server.platform
+    platform.services.trunks.add(
+        "carrier",
+        CARRIER_HOST,
+        port=port,
+        username=TRUNK_USERNAME,
+        password=TRUNK_PASSWORD,
+        source_addresses=[CARRIER_HOST],
+        prefixes=["+33"],
+    )
+    platform.db.dispose()
+    yield Carrier(site, port)
+
+
+def _records_when_written(site: Site, count: int = 1) -> list[CallRecord]:
+    """Call records are written off the server's loop once the call has ended: poll, bounded."""
+    deadline = time.monotonic() + POLL_TIMEOUT_S
+    while len(records := _records(site)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return records
+
+
+def _identity(number: str) -> str:
+    """A regular expression for `sip:NUMBER@<platform domain>>`, as From and P-Asserted-Identity carry it."""
+    return re.escape(f"sip:{number}@{DOMAIN}>")
+
+
+def _phone(site: Site, index: int, port: int, caller_number: str) -> Sipp:
+    """Line `index`'s phone, registered from `port`: it answers a call that presents `caller_number`."""
+    substitutions = {"REQUEST_URI": r"sip:[^ ]+", "CALLER": _identity(caller_number)}
+    return Sipp(
+        "trunk_uas", site.server.sip_port, site.work_dir / f"line{index}", local_port=port, substitutions=substitutions
+    )
+
+
+def _received_invites(far_end: Sipp) -> list[dict[str, str]]:
+    """The INVITEs sipp received (from its -trace_msg log): the request line as `uri`, and the headers."""
+    assert far_end.process is not None
+    log = far_end.directory / f"{far_end.scenario}-{far_end.local_port}_{far_end.process.pid}_messages.log"
+    invites = []
+    for block in re.findall(r"^INVITE .*?(?=\r?\n\r?\n)", log.read_text(errors="replace"), re.M | re.S):
+        start, *lines = block.splitlines()
+        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+        invites.append({"uri": start.split()[1], **headers})
+    return invites
+
+
+def _answered_call(site: Site, caller: Sipp, far_end: Sipp) -> CallRecord:
+    """Run a call between two sipp peers (the far end already started): both must pass; its one record."""
+    placed = caller.run()
+    answered = far_end.finish()
+    assert placed.all_passed, placed.output
+    assert answered.all_passed, answered.output
+    (record,) = _records_when_written(site)
+    return record
+
+
+def _summary(record: CallRecord) -> tuple[CallDirection, str, str, CallResult | None, int | None]:
+    return record.direction, record.caller, record.callee, record.result, record.sip_code
+
+
+def _digest_params(value: str) -> dict[str, str]:
+    return {name: quoted or token for name, quoted, token in re.findall(r'(\w+)=(?:"([^"]*)"|([^\s,]+))', value)}
+
+
+def test_a_line_calls_an_outside_number_through_the_trunk(carrier: Carrier) -> None:
+    site = carrier.site
+    _register(site, 0)
+    far_end = carrier.far_end(
+        "trunk_uas",
+        REQUEST_URI=re.escape(f"sip:{OUTSIDE_NUMBER}@{CARRIER_HOST}:{carrier.port}"),
+        CALLER=_identity(site.lines[0].number),
+    ).start()
+    record = _answered_call(site, _caller(site, "call_uac", "0612345678"), far_end)
+    line = site.lines[0].number
+    assert _summary(record) == (CallDirection.OUTGOING, line, OUTSIDE_NUMBER, CallResult.ANSWERED, 200)
+    assert record.callee_line_id is None
+
+
+def test_an_outside_number_no_trunk_serves_fails_and_is_recorded(carrier: Carrier) -> None:
+    site = carrier.site
+    _register(site, 0)
+    refused = _caller(site, "call_refused", "+442079460000", substitutions={"FINAL": "404"}).run()
+    assert refused.all_passed, refused.output
+    (record,) = _records_when_written(site)
+    line = site.lines[0].number
+    assert _summary(record) == (CallDirection.OUTGOING, line, "+442079460000", CallResult.FAILED, 404)
+
+
+def test_a_trunk_that_challenges_the_call_gets_the_digest_answer_once(carrier: Carrier) -> None:
+    site = carrier.site
+    _register(site, 0)
+    far_end = carrier.far_end("trunk_uas_challenge", USERNAME=TRUNK_USERNAME).start()
+    record = _answered_call(site, _caller(site, "call_uac", OUTSIDE_NUMBER), far_end)
+    assert record.result == CallResult.ANSWERED
+    first, second = _received_invites(far_end)
+    assert (first["call-id"], first["from"]) == (second["call-id"], second["from"])
+    assert (first["cseq"], second["cseq"]) == ("1 INVITE", "2 INVITE")
+    assert "proxy-authorization" not in first
+    credentials = _digest_params(second["proxy-authorization"])
+    assert credentials["username"] == TRUNK_USERNAME
+    assert (credentials["realm"], credentials["opaque"], credentials["uri"]) == (
+        "carrier.test",
+        "0paque",
+        second["uri"],
+    )
+    ha1 = hashlib.md5(f"{TRUNK_USERNAME}:carrier.test:{TRUNK_PASSWORD}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"INVITE:{second['uri']}".encode()).hexdigest()
+    expected = hashlib.md5(
+        f"{ha1}:c2lwcC10cnVuay1ub25jZQ:{credentials['nc']}:{credentials['cnonce']}:auth:{ha2}".encode()
+    ).hexdigest()
+    assert credentials["response"] == expected
+
+
+def test_credentials_the_trunk_refuses_fail_the_call_with_503(carrier: Carrier) -> None:
+    """Answered once, challenged again: the caller's phone hears 503 (the platform failed), not a challenge
+    it has no credentials for."""
+    site = carrier.site
+    _register(site, 0)
+    far_end = carrier.far_end("trunk_uas_rechallenge").start()
+    refused = _caller(site, "call_refused", OUTSIDE_NUMBER, substitutions={"FINAL": "503"}).run()
+    assert refused.all_passed, refused.output
+    assert far_end.finish().all_passed
+    (record,) = _records_when_written(site)
+    assert (record.result, record.sip_code) == (CallResult.FAILED, 503)
+
+
+def test_a_call_from_the_carrier_rings_the_line_that_holds_the_number(carrier: Carrier) -> None:
+    site = carrier.site
+    callee_port = _register(site, 1)
+    phone = _phone(site, 1, callee_port, caller_number=OUTSIDE_NUMBER).start()
+    # The carrier writes the number in E.164 without its +, as many do.
+    record = _answered_call(site, carrier.caller("trunk_uac", site.lines[1].number.removeprefix("+")), phone)
+    line = site.lines[1].number
+    assert _summary(record) == (CallDirection.INCOMING, OUTSIDE_NUMBER, line, CallResult.ANSWERED, 200)
+    assert (record.caller_line_id, record.billing_group_id) == (None, site.group_id)
+
+
+@pytest.mark.parametrize(
+    ("case", "host", "final"),
+    [("a number nobody holds", CARRIER_HOST, "404"), ("an address no trunk has", STRANGER_HOST, "403")],
+)
+def test_calls_in_that_are_refused(carrier: Carrier, case: str, host: str, final: str) -> None:
+    site = carrier.site
+    _register(site, 1)
+    dialled = "0199009999" if case == "a number nobody holds" else _national(site.lines[1])
+    refused = carrier.caller("trunk_uac_refused", dialled, host, FINAL=final).run()
+    assert refused.all_passed, refused.output
+    assert _records(site) == []
+
+
+def test_a_phone_at_a_trunk_address_is_still_challenged_as_a_phone(carrier: Carrier) -> None:
+    """The phones of these tests send from 127.0.0.1: with it a trunk's source, their calls still begin with
+    a 407 (call_uac expects it) and go through as the line's."""
+    site = carrier.site
+    platform = site.server.platform
+    platform.services.trunks.add("same-host", "127.0.0.1", port=9, source_addresses=["127.0.0.0/8"])
+    platform.db.dispose()
+    _register(site, 0)
+    callee_port = _register(site, 1)
+    callee = _phone(site, 1, callee_port, caller_number=site.lines[0].number).start()
+    record = _answered_call(site, _caller(site, "call_uac", _national(site.lines[1])), callee)
+    lines = (site.lines[0].number, site.lines[1].number)
+    assert _summary(record) == (CallDirection.INTERNAL, *lines, CallResult.ANSWERED, 200)
