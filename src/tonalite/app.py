@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 import ssl
 from collections.abc import Callable
@@ -16,8 +15,8 @@ from fastapi import FastAPI
 from tonalite import __version__
 from tonalite.calls.authentication import RequestAuthenticator
 from tonalite.calls.b2bua import B2bua
-from tonalite.calls.call import Call
 from tonalite.calls.location import LocationService
+from tonalite.calls.recorder import CallRecorder
 from tonalite.calls.registrar import ExpiryBounds, Registrar
 from tonalite.calls.signalling import Signalling
 from tonalite.clock import Clock, SystemClock
@@ -42,10 +41,9 @@ from tonalite.sip.endpoint import SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
 from tonalite.store.database import Database
 
-log = logging.getLogger(__name__)
-
 REGISTRATION_SWEEP_S = 15.0
 REGISTRATION_FLUSH_S = 0.2
+CALL_RECORD_FLUSH_S = 0.5
 HISTORY_TRIM_S = 3600.0
 
 
@@ -130,7 +128,7 @@ def _sent_by(settings: Settings) -> Callable[[Transport], str]:
     return lambda transport: by_transport.get(transport, fallback)
 
 
-def build_sip(platform: Platform, location: LocationService) -> SipTransport:
+def build_sip(platform: Platform, location: LocationService, recorder: CallRecorder) -> SipTransport:
     settings = platform.settings
     endpoint = SipEndpoint(sent_by=_sent_by(settings), new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(10))
     digest = DigestAuthenticator(
@@ -156,7 +154,7 @@ def build_sip(platform: Platform, location: LocationService) -> SipTransport:
         clock=platform.clock,
         timers=LoopTimers(after_each=lambda: transports[0].pump()),
         domain=settings.sip_domain,
-        on_call_ended=_recorder(platform.services.call_records),
+        on_call_ended=recorder.record,
     )
     signalling = Signalling(endpoint, registrar, b2bua, platform.clock, f"Tonalite/{__version__}")
     # TLS (RFC 3261 §26.3.1, TLS 1.2 and up): the listeners' context holds the node's certificate; the
@@ -176,27 +174,13 @@ def build_sip(platform: Platform, location: LocationService) -> SipTransport:
     return transports[0]
 
 
-def _recorder(call_records: CallRecordService) -> Callable[[Call], None]:
-    """Call records are written off the loop; a failed write is logged, the call itself is unaffected."""
-
-    def record(call: Call) -> None:
-        future = asyncio.get_running_loop().run_in_executor(None, call_records.add, call)
-        future.add_done_callback(_log_failure)
-
-    return record
-
-
-def _log_failure(future: asyncio.Future[None]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("writing a call record failed", exc_info=future.exception())
-
-
 async def serve(platform: Platform) -> None:
     """Run every listener of the platform on this loop until cancelled: SIP first, then HTTP."""
     registrations = platform.services.registrations
     location = LocationService(registrations)
     location.load()
-    sip = build_sip(platform, location)
+    recorder = CallRecorder(platform.services.call_records)
+    sip = build_sip(platform, location, recorder)
     await sip.start(platform.settings.sip_listen)
 
     async def expire_registrations() -> None:
@@ -204,6 +188,7 @@ async def serve(platform: Platform) -> None:
 
     scheduler = Scheduler()
     scheduler.every(REGISTRATION_FLUSH_S, "store registrations", location.flush)
+    scheduler.every(CALL_RECORD_FLUSH_S, "store call records", recorder.flush)
     scheduler.every(REGISTRATION_SWEEP_S, "expire registrations", expire_registrations)
     scheduler.every(HISTORY_TRIM_S, "trim registration history", lambda: asyncio.to_thread(registrations.trim_history))
     housekeeping = asyncio.get_running_loop().create_task(scheduler.run_forever())
@@ -223,6 +208,7 @@ async def serve(platform: Platform) -> None:
         housekeeping.cancel()
         await sip.stop()
         await location.flush()
+        await recorder.flush()
         platform.db.dispose()
 
 

@@ -8,10 +8,10 @@ refresh old: the phone's next REGISTER restores it. Bindings are loaded back at 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime
 
+from tonalite.calls.write_behind import WriteBehind
 from tonalite.services.registrations import Binding, RecordedEvent, RegistrationChanges, RegistrationService
 from tonalite.store.models import RegistrationEventKind
 
@@ -21,8 +21,7 @@ class LocationService:
         self._registrations = registrations
         self._bindings: dict[int, Binding] = {}
         self._pending = RegistrationChanges()
-        self._flushing = asyncio.Lock()
-        self._writing: asyncio.Future[None] | None = None
+        self._writer = WriteBehind(self._changes_to_write, registrations.apply)
 
     def load(self) -> None:
         """Take the stored, unexpired bindings: the phones registered before a restart stay reachable."""
@@ -66,31 +65,17 @@ class LocationService:
         return expired
 
     async def flush(self) -> None:
-        """Write the changes since the last flush, in a worker thread; flushes never overlap, so the
-        database sees the batches in the order they were made."""
-        async with self._flushing:
-            await self._finish_write()  # one that a cancelled flush left running goes first
-            changes = self.take_changes()
-            if not changes.empty:
-                self._writing = asyncio.ensure_future(asyncio.to_thread(self._registrations.apply, changes))
-                await self._finish_write()
+        """Write the changes since the last flush, off the loop, in order (see WriteBehind)."""
+        await self._writer.flush()
+
+    def _changes_to_write(self) -> RegistrationChanges | None:
+        changes = self.take_changes()
+        return None if changes.empty else changes
 
     def take_changes(self) -> RegistrationChanges:
         """The changes since the last call, for `RegistrationService.apply` (what `flush` writes)."""
         changes, self._pending = self._pending, RegistrationChanges()
         return changes
-
-    async def _finish_write(self) -> None:
-        """Wait for the write under way, even if this flush is cancelled; a failed write is logged by the
-        scheduler, and the bindings stay right in memory until the next change is written."""
-        writing = self._writing
-        if writing is None:
-            return
-        try:
-            await asyncio.shield(writing)
-        finally:
-            if writing.done():
-                self._writing = None
 
     def _set(self, binding: Binding) -> None:
         self._bindings[binding.line_id] = binding
