@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, update
 
-from tests.integration.conftest import Site
+from tests.integration.conftest import POLL_TIMEOUT_S, Site
 from tests.peers.sipp import Sipp, run_sipp, users_file
 from tests.peers.tonalite_server import free_port
 from tonalite.services.lines import LineCredentials
@@ -42,13 +43,20 @@ def _caller(site: Site, scenario: str, dialled: str, **options: object) -> Sipp:
     )
 
 
-def _records(site: Site) -> list[CallRecord]:
-    platform = site.server.platform
-    try:
-        with platform.db.session() as session:
-            return list(session.scalars(select(CallRecord).order_by(CallRecord.id)))
-    finally:
-        platform.db.dispose()
+def _records(site: Site, count: int = 0) -> list[CallRecord]:
+    """The call records, once at least `count` are there: they are written in batches after the calls end,
+    so poll, bounded."""
+    deadline = time.monotonic() + POLL_TIMEOUT_S
+    while True:
+        platform = site.server.platform
+        try:
+            with platform.db.session() as session:
+                records = list(session.scalars(select(CallRecord).order_by(CallRecord.id)))
+        finally:
+            platform.db.dispose()
+        if len(records) >= count or time.monotonic() > deadline:
+            return records
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -67,7 +75,7 @@ def test_a_line_calls_another_line(phones: Site) -> None:
     answered = callee.finish()
     assert caller.all_passed, caller.output
     assert answered.all_passed, answered.output
-    (record,) = _records(site)
+    (record,) = _records(site, 1)
     assert (record.caller, record.callee) == (site.lines[0].number, site.lines[1].number)
     assert record.result is not None and record.result.value == "answered"
     assert record.sip_code == 200
@@ -83,7 +91,7 @@ def test_the_caller_hangs_up_before_the_answer(phones: Site) -> None:
     ringing = callee.finish()
     assert caller.all_passed, caller.output
     assert ringing.all_passed, ringing.output
-    (record,) = _records(site)
+    (record,) = _records(site, 1)
     assert record.result is not None and record.result.value == "cancelled"
     assert record.answered_at is None
 
@@ -142,7 +150,7 @@ def test_a_thousand_calls_at_fifty_per_second(phones: Site) -> None:
     answered = callee.finish()
     assert caller.failed == 0 and caller.successful == calls, caller.output
     assert answered.successful == calls, answered.output
-    assert len(_records(site)) == calls
+    assert len(_records(site, calls)) == calls
 
 
 def test_a_phone_registered_before_a_restart_still_gets_calls(phones: Site) -> None:

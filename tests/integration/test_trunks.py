@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from tests.integration.conftest import POLL_TIMEOUT_S, Site
+from tests.integration.conftest import Site
 from tests.integration.test_calls import _caller, _national, _records, _register
 from tests.peers.sipp import Sipp
 from tests.peers.tonalite_server import DOMAIN, free_port
@@ -76,14 +75,6 @@ def carrier(site: Site) -> Iterator[Carrier]:
     yield Carrier(site, port)
 
 
-def _records_when_written(site: Site, count: int = 1) -> list[CallRecord]:
-    """Call records are written off the server's loop once the call has ended: poll, bounded."""
-    deadline = time.monotonic() + POLL_TIMEOUT_S
-    while len(records := _records(site)) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return records
-
-
 def _identity(number: str) -> str:
     """A regular expression for `sip:NUMBER@<platform domain>>`, as From and P-Asserted-Identity carry it."""
     return re.escape(f"sip:{number}@{DOMAIN}>")
@@ -115,7 +106,7 @@ def _answered_call(site: Site, caller: Sipp, far_end: Sipp) -> CallRecord:
     answered = far_end.finish()
     assert placed.all_passed, placed.output
     assert answered.all_passed, answered.output
-    (record,) = _records_when_written(site)
+    (record,) = _records(site, 1)
     return record
 
 
@@ -146,7 +137,7 @@ def test_an_outside_number_no_trunk_serves_fails_and_is_recorded(carrier: Carrie
     _register(site, 0)
     refused = _caller(site, "call_refused", "+442079460000", substitutions={"FINAL": "404"}).run()
     assert refused.all_passed, refused.output
-    (record,) = _records_when_written(site)
+    (record,) = _records(site, 1)
     line = site.lines[0].number
     assert _summary(record) == (CallDirection.OUTGOING, line, "+442079460000", CallResult.FAILED, 404)
 
@@ -185,7 +176,7 @@ def test_credentials_the_trunk_refuses_fail_the_call_with_503(carrier: Carrier) 
     refused = _caller(site, "call_refused", OUTSIDE_NUMBER, substitutions={"FINAL": "503"}).run()
     assert refused.all_passed, refused.output
     assert far_end.finish().all_passed
-    (record,) = _records_when_written(site)
+    (record,) = _records(site, 1)
     assert (record.result, record.sip_code) == (CallResult.FAILED, 503)
 
 
