@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tonalite.sip.message import Message, Request, split_list
+from tonalite.sip.message import Message, Request, split_list, split_outside_quotes
 from tonalite.sip.uri import NameAddr, UriError
 
 BRANCH_MAGIC = "z9hG4bK"
@@ -44,31 +44,10 @@ def parse_params(text: str) -> dict[str, str | None]:
 
 
 def _split_params(text: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    in_quotes = False
-    escaped = False
-    for char in text:
-        if in_quotes:
-            current.append(char)
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_quotes = False
-        elif char == '"':
-            in_quotes = True
-            current.append(char)
-        elif char == ";":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    if in_quotes:
+    parts, unterminated = split_outside_quotes(text, ";", angle_brackets=False)
+    if unterminated:
         raise HeaderError("unterminated quoted string")
-    parts.append("".join(current))
-    return [part.strip() for part in parts]
+    return parts
 
 
 def format_params(params: dict[str, str | None]) -> str:

@@ -127,11 +127,14 @@ def _key(name: str) -> str:
     return canonical_name(name).lower()
 
 
-def split_list(value: str) -> list[str]:
-    """Split a list header's value on the commas outside quotes and angle brackets."""
-    if '"' not in value and "<" not in value:  # most Via values: nothing can hide a comma
-        return [item for item in (part.strip() for part in value.split(",")) if item]
-    items: list[str] = []
+def split_outside_quotes(value: str, separator: str, *, angle_brackets: bool) -> tuple[list[str], bool]:
+    """Split on `separator` where it stands outside quoted strings (and, if asked, outside `<...>`).
+
+    Returns the stripped parts, empty ones included, and whether a quoted string was left open.
+    """
+    if '"' not in value and not (angle_brackets and "<" in value):  # nothing can hide a separator
+        return [part.strip() for part in value.split(separator)], False
+    parts: list[str] = []
     depth_angle = 0
     in_quotes = False
     escaped = False
@@ -146,15 +149,21 @@ def split_list(value: str) -> list[str]:
                 in_quotes = False
         elif char == '"':
             in_quotes = True
-        elif char == "<":
+        elif angle_brackets and char == "<":
             depth_angle += 1
-        elif char == ">":
+        elif angle_brackets and char == ">":
             depth_angle = max(0, depth_angle - 1)
-        elif char == "," and depth_angle == 0:
-            items.append(value[start:index].strip())
+        elif char == separator and depth_angle == 0:
+            parts.append(value[start:index].strip())
             start = index + 1
-    items.append(value[start:].strip())
-    return [item for item in items if item]
+    parts.append(value[start:].strip())
+    return parts, in_quotes
+
+
+def split_list(value: str) -> list[str]:
+    """Split a list header's value on the commas outside quotes and angle brackets."""
+    parts, _ = split_outside_quotes(value, ",", angle_brackets=True)
+    return [part for part in parts if part]
 
 
 class Headers:
