@@ -163,3 +163,14 @@ def test_a_phone_registered_before_a_restart_still_gets_calls(phones: Site) -> N
     caller = _caller(site, "call_uac", _national(site.lines[1])).run()
     assert caller.all_passed, caller.output
     assert callee.finish().all_passed
+
+
+def test_hold_is_relayed_in_a_re_invite(phones: Site) -> None:
+    site = phones
+    _register(site, 0)
+    callee_port = _register(site, 1)
+    callee = Sipp("call_uas_hold", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
+    caller = _caller(site, "call_uac_hold", _national(site.lines[1])).run()
+    held = callee.finish()
+    assert caller.all_passed, caller.output
+    assert held.all_passed, held.output
