@@ -66,15 +66,19 @@ def phones(site: Site) -> Iterator[Site]:
     yield site
 
 
-def test_a_line_calls_another_line(phones: Site) -> None:
-    site = phones
-    _register(site, 0)
-    callee_port = _register(site, 1)
-    callee = Sipp("uas", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
-    caller = _caller(site, "call_uac", _national(site.lines[1])).run()
+def _place_call(site: Site, caller_scenario: str, callee_scenario: str, callee_port: int, dialled: str = "") -> None:
+    """Line 0 calls line 1, whose phone (a sipp UAS on `callee_port`) plays `callee_scenario`: both must pass."""
+    callee = Sipp(callee_scenario, site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
+    caller = _caller(site, caller_scenario, dialled or _national(site.lines[1])).run()
     answered = callee.finish()
     assert caller.all_passed, caller.output
     assert answered.all_passed, answered.output
+
+
+def test_a_line_calls_another_line(phones: Site) -> None:
+    site = phones
+    _register(site, 0)
+    _place_call(site, "call_uac", "uas", _register(site, 1))
     (record,) = _records(site, 1)
     assert (record.caller, record.callee) == (site.lines[0].number, site.lines[1].number)
     assert record.result is not None and record.result.value == "answered"
@@ -85,12 +89,7 @@ def test_a_line_calls_another_line(phones: Site) -> None:
 def test_the_caller_hangs_up_before_the_answer(phones: Site) -> None:
     site = phones
     _register(site, 0)
-    callee_port = _register(site, 1)
-    callee = Sipp("call_uas_ring", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
-    caller = _caller(site, "call_uac_cancel", site.lines[1].number).run()
-    ringing = callee.finish()
-    assert caller.all_passed, caller.output
-    assert ringing.all_passed, ringing.output
+    _place_call(site, "call_uac_cancel", "call_uas_ring", _register(site, 1), dialled=site.lines[1].number)
     (record,) = _records(site, 1)
     assert record.result is not None and record.result.value == "cancelled"
     assert record.answered_at is None
@@ -159,18 +158,10 @@ def test_a_phone_registered_before_a_restart_still_gets_calls(phones: Site) -> N
     assert site.server.stop() == 0
     site.server.start()
     _register(site, 0)
-    callee = Sipp("uas", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
-    caller = _caller(site, "call_uac", _national(site.lines[1])).run()
-    assert caller.all_passed, caller.output
-    assert callee.finish().all_passed
+    _place_call(site, "call_uac", "uas", callee_port)
 
 
 def test_hold_is_relayed_in_a_re_invite(phones: Site) -> None:
     site = phones
     _register(site, 0)
-    callee_port = _register(site, 1)
-    callee = Sipp("call_uas_hold", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
-    caller = _caller(site, "call_uac_hold", _national(site.lines[1])).run()
-    held = callee.finish()
-    assert caller.all_passed, caller.output
-    assert held.all_passed, held.output
+    _place_call(site, "call_uac_hold", "call_uas_hold", _register(site, 1))
