@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tonalite.config import ListenAddress, Settings, Transport
+from tonalite.config import ListenAddress, Settings
+from tonalite.sip.transport import Transport
 
 
 def test_defaults() -> None:

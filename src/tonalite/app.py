@@ -20,7 +20,7 @@ from tonalite.calls.recorder import CallRecorder
 from tonalite.calls.registrar import ExpiryBounds, Registrar
 from tonalite.calls.signalling import Signalling
 from tonalite.clock import Clock, SystemClock
-from tonalite.config import Settings, Transport
+from tonalite.config import Settings
 from tonalite.features.dialplan import DialPlan
 from tonalite.net.loop_timers import LoopTimers
 from tonalite.net.sip_transport import SipTransport
@@ -39,6 +39,7 @@ from tonalite.services.trunks import TrunkService
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
 from tonalite.sip.endpoint import SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
+from tonalite.sip.transport import Transport
 from tonalite.store.database import Database
 
 REGISTRATION_SWEEP_S = 15.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,11 +17,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-
-class Transport(StrEnum):
-    UDP = "udp"
-    TCP = "tcp"
-    TLS = "tls"
+from tonalite.sip.transport import Transport
 
 
 @dataclass(frozen=True, slots=True)

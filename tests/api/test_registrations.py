@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 from tests.api.customers import ALICE_LINE, Customer
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
-from tonalite.config import Transport
 from tonalite.services.registrations import Binding, RegistrationChanges
+from tonalite.sip.transport import Transport
 
 PATH = "/v1/billing-groups/{group}/lines/{number}/registrations"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tonalite.calls.carrier import ANONYMOUS, presented_caller, trunk_uri, with_credentials
-from tonalite.config import Transport
 from tonalite.services.trunks import CarrierTrunk
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator, DigestCredentials, DigestResult, digest_ha1
 from tonalite.sip.message import Headers, Request, Response
+from tonalite.sip.transport import Transport
 
 REALM = "carrier.test"
 

@@ -7,7 +7,7 @@ import pytest
 from tests.cli.conftest import Tonalite
 from tests.cli.support import assert_one_error, database_rows, field_blocks
 from tonalite.app import Platform
-from tonalite.config import Transport
+from tonalite.sip.transport import Transport
 
 CARRIER = [
     "trunk", "add", "carrier", "--host", "192.0.2.1", "--port", "5080", "--transport", "tcp",

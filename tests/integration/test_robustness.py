@@ -33,10 +33,10 @@ from tests.peers.sip_client import UdpPhone
 from tests.peers.sipp import run_sipp, users_file
 from tests.peers.tonalite_server import TonaliteServer, free_port
 from tests.sip import test_torture as torture
-from tonalite.config import Transport
 from tonalite.sip.endpoint import IncomingRequest, Peer, SipEndpoint
 from tonalite.sip.message import Response
 from tonalite.sip.parser import MAX_LINE_BYTES, MAX_MESSAGE_BYTES, ParseError, StreamFramer, parse_message
+from tonalite.sip.transport import Transport
 
 HOST = "127.0.0.1"
 UDP_MAX = 65507  # the largest IPv4 UDP payload: bigger messages can only be tried over TCP

@@ -26,7 +26,7 @@ from tests.integration.conftest import Site
 from tests.peers.sip_client import Phone, StreamPhone, UdpPhone
 from tests.peers.tonalite_server import TonaliteServer, copy_database, create_lines, free_port
 from tonalite.clock import SystemClock
-from tonalite.config import ListenAddress, Transport
+from tonalite.config import ListenAddress
 from tonalite.net.sip_transport import SipTransport
 from tonalite.sip.auth import DigestAlgorithm
 from tonalite.sip.endpoint import Event, IncomingRequest, IncomingResponse, Peer, SipEndpoint
@@ -34,6 +34,7 @@ from tonalite.sip.headers import BRANCH_MAGIC, Via, cseq_of
 from tonalite.sip.message import Headers, Request, Response, serialise
 from tonalite.sip.parser import parse_message
 from tonalite.sip.responses import response_to
+from tonalite.sip.transport import Transport
 
 WAIT_S = 5.0
 CORE_METHODS = {"REGISTER", "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS"}

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
-from tonalite.config import Transport
 from tonalite.panel.paths import LineTab, line_path
 from tonalite.services.registrations import Binding, RegistrationChanges
 from tonalite.sip.auth import DigestAlgorithm, digest_ha1
+from tonalite.sip.transport import Transport
 from tonalite.store.models import Language, Line
 
 PASSWORD = "secret-password"

@@ -10,9 +10,9 @@ from tests.api.customers import Customer, open_account
 from tonalite.app import Platform
 from tonalite.calls.location import LocationService
 from tonalite.clock import ManualClock
-from tonalite.config import Transport
 from tonalite.services.errors import NotFound
 from tonalite.services.registrations import Binding, RegistrationChanges
+from tonalite.sip.transport import Transport
 from tonalite.store.models import RegistrationEventKind
 
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from tonalite.app import Platform
-from tonalite.config import Transport
 from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside, Unassigned
 from tonalite.services.errors import Conflict, InvalidInput, NotFound
 from tonalite.services.line_directory import SipLine
 from tonalite.services.trunks import CarrierTrunk
+from tonalite.sip.transport import Transport
 
 
 def _dial_plan(platform: Platform) -> DialPlan:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from tonalite.app import Platform
-from tonalite.config import Transport
+from tonalite.sip.transport import Transport
 from tonalite.store.models import (
     Account,
     BillingGroup,

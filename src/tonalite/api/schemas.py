@@ -12,8 +12,8 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
 from pydantic.alias_generators import to_camel
 
-from tonalite.config import Transport
 from tonalite.services.line_options import NO_REPLY_DELAY_RANGE
+from tonalite.sip.transport import Transport
 from tonalite.store.models import FeatureType, ForwardNature, Language, Line
 
 T = TypeVar("T")

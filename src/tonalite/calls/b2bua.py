@@ -24,7 +24,6 @@ from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
 from tonalite.calls.carrier import presented_caller, trunk_uri, with_credentials
 from tonalite.calls.location import LocationService
 from tonalite.clock import Clock
-from tonalite.config import Transport
 from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside
 from tonalite.services.trunks import CarrierTrunk, TrunkService
 from tonalite.sip.dialog import Dialog, DialogId
@@ -41,6 +40,7 @@ from tonalite.sip.headers import HeaderError, from_of, to_of
 from tonalite.sip.message import Headers, Request, Response
 from tonalite.sip.responses import response_to
 from tonalite.sip.transaction import TimerValues
+from tonalite.sip.transport import Transport
 from tonalite.sip.uri import SipUri, TelUri, UriError, parse_uri
 from tonalite.store.models import CallDirection, CallResult
 

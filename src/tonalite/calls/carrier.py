@@ -7,11 +7,11 @@ import re
 import secrets
 
 from tonalite.calls.authentication import Challenge
-from tonalite.config import Transport
 from tonalite.services.trunks import CarrierTrunk
 from tonalite.sip.auth import AuthHeaderError, answer_challenge, first_supported_challenge
 from tonalite.sip.headers import CSeq, HeaderError, cseq_of, from_of
 from tonalite.sip.message import Request, Response, split_list
+from tonalite.sip.transport import Transport
 from tonalite.sip.uri import NameAddr, SipUri, TelUri, UriError
 
 MAX_PRESENTED = 32

@@ -14,8 +14,8 @@ import typer
 from tonalite.cli.configuration import DatabaseUrlOption, DataDirOption, open_platform
 from tonalite.cli.errors import unknown_as
 from tonalite.cli.output import show_fields, show_table
-from tonalite.config import Transport
 from tonalite.services.trunks import CarrierTrunk
+from tonalite.sip.transport import Transport
 
 app = typer.Typer(help="Carrier trunks: the way to and from the public network.")
 

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from tonalite.clock import Clock
-from tonalite.config import ListenAddress, Transport
+from tonalite.config import ListenAddress
 from tonalite.sip.endpoint import Event, Peer, SipEndpoint
 from tonalite.sip.parser import StreamFramer
+from tonalite.sip.transport import Transport
 
 log = logging.getLogger(__name__)
 

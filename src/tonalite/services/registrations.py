@@ -18,9 +18,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tonalite.clock import Clock
-from tonalite.config import Transport
 from tonalite.services.lines import owned_line
 from tonalite.services.principal import Principal
+from tonalite.sip.transport import Transport
 from tonalite.store.database import Database
 from tonalite.store.models import Registration, RegistrationEvent, RegistrationEventKind
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tonalite.config import Transport
 from tonalite.services.errors import Conflict, InvalidInput, NotFound
+from tonalite.sip.transport import Transport
 from tonalite.store.database import Database
 from tonalite.store.models import Trunk
 

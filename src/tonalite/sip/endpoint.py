@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from tonalite.config import Transport
 from tonalite.sip.headers import HeaderError, Via, cseq_of, first_contact_of, from_of, to_of, top_via
 from tonalite.sip.message import Message, Request, Response, serialise
 from tonalite.sip.parser import ParseError, parse_message
@@ -39,6 +38,7 @@ from tonalite.sip.transaction import (
     client_key,
     server_key,
 )
+from tonalite.sip.transport import Transport
 from tonalite.sip.uri import AbsoluteUri, SipUri, UriError, parse_uri
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tonalite.config import Transport
+from tonalite.sip.transport import Transport
 from tonalite.store.models.base import Base, enum_column, utcnow
 
 if TYPE_CHECKING:

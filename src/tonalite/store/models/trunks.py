@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tonalite.config import Transport
+from tonalite.sip.transport import Transport
 from tonalite.store.models.base import Base, enum_column, utcnow
 
 
