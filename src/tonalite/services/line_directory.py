@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 
-from tonalite.store.database import Database
+from tonalite.store.database import Database, DriverStatement
 from tonalite.store.models import Line, PlatformNumber
 
 
@@ -37,8 +36,6 @@ _COLUMNS = (
 )
 
 
-# Built once: SQLAlchemy memoises a statement's cache key on the object, and these run for every REGISTER
-# and every call, on the event loop.
 _BY_USERNAME = select(*_COLUMNS).where(Line.sip_username == bindparam("key"))
 _BY_NUMBER = select(*_COLUMNS).where(Line.number == bindparam("key"))
 _HELD = select(PlatformNumber.id).where(PlatformNumber.number == bindparam("key"))
@@ -46,23 +43,29 @@ _HELD = select(PlatformNumber.id).where(PlatformNumber.number == bindparam("key"
 
 class LineDirectory:
     """Reads straight from the database, without a cache: a password reset in the panel takes effect at the
-    phone's next REGISTER, on every node."""
+    phone's next REGISTER, on every node.
+
+    These lookups run for every REGISTER and every call, on the event loop: each is compiled once and run on
+    the thread's own connection (store/database.py), without SQLAlchemy's work per execution.
+    """
 
     def __init__(self, db: Database) -> None:
-        self._db = db
+        self._connections = db.thread_connections
+        dialect = db.engine.dialect
+        self._by_username = DriverStatement.compile(_BY_USERNAME, dialect, ["key"])
+        self._by_number = DriverStatement.compile(_BY_NUMBER, dialect, ["key"])
+        self._held = DriverStatement.compile(_HELD, dialect, ["key"])
 
     def by_username(self, username: str) -> SipLine | None:
-        return self._one(_BY_USERNAME, username)
+        return self._line(self._by_username, username)
 
     def by_number(self, number: str) -> SipLine | None:
-        return self._one(_BY_NUMBER, number)
+        return self._line(self._by_number, number)
 
     def platform_holds(self, number: str) -> bool:
         """Whether the number is in the operator's inventory (a line's, an alias number's, or a free one)."""
-        with self._db.engine.connect() as connection:
-            return connection.execute(_HELD, {"key": number}).first() is not None
+        return self._connections.first(self._held, (number,)) is not None
 
-    def _one(self, statement: Select[*tuple[Any, ...]], key: str) -> SipLine | None:
-        with self._db.engine.connect() as connection:
-            row = connection.execute(statement, {"key": key}).first()
-        return SipLine(*row) if row else None
+    def _line(self, statement: DriverStatement, key: str) -> SipLine | None:
+        row = self._connections.first(statement, (key,))
+        return SipLine(*row) if row is not None else None

@@ -7,21 +7,18 @@ happened ("another phone took over my line") for diagnostics.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Dialect, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from tonalite.clock import Clock
 from tonalite.services.lines import owned_line
 from tonalite.services.principal import Principal
 from tonalite.sip.transport import Transport
-from tonalite.store.database import Database
+from tonalite.store.database import Database, DriverStatement
 from tonalite.store.models import Registration, RegistrationEvent, RegistrationEventKind
 
 MAX_HISTORY = 50
@@ -58,15 +55,17 @@ class RecordedEvent:
     binding: Binding
     occurred_at: datetime
 
-    def row(self) -> dict[str, object]:
-        return {
-            "line_id": self.line_id,
-            "kind": self.kind,
-            "contact": self.binding.contact[:512],
-            "source": self.binding.source[:80],
-            "user_agent": self.binding.user_agent[:255],
-            "occurred_at": self.occurred_at,
-        }
+    def values(self) -> tuple[object, ...]:
+        """The history row, in the order of _EVENT_COLUMNS."""
+        binding = self.binding
+        return (
+            self.line_id,
+            self.kind,
+            binding.contact[:512],
+            binding.source[:80],
+            binding.user_agent[:255],
+            self.occurred_at,
+        )
 
 
 @dataclass(slots=True)
@@ -87,13 +86,47 @@ class RegistrationChanges:
         return not (self.bound or self.removed or self.events)
 
 
-def _columns(binding: Binding) -> dict[str, object]:
-    return {name: getattr(binding, name) for name in Binding.__dataclass_fields__ if name != "line_id"}
+_BINDING_COLUMNS = (
+    "line_id",
+    "contact",
+    "call_id",
+    "cseq",
+    "source_host",
+    "source_port",
+    "transport",
+    "user_agent",
+    "node",
+    "registered_at",
+    "expires_at",
+)
+_EVENT_COLUMNS = ("line_id", "kind", "contact", "source", "user_agent", "occurred_at")
 
 
-def _upsert(session: Session) -> Callable[..., Any]:
-    """INSERT … ON CONFLICT DO UPDATE in the session's dialect (SQLite and PostgreSQL both have it)."""
-    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _binding_values(binding: Binding) -> tuple[object, ...]:
+    """The registration row, in the order of _BINDING_COLUMNS (the table's)."""
+    return (
+        binding.line_id,
+        binding.contact,
+        binding.call_id,
+        binding.cseq,
+        binding.source_host,
+        binding.source_port,
+        binding.transport,
+        binding.user_agent,
+        binding.node,
+        binding.registered_at,
+        binding.expires_at,
+    )
+
+
+def _store_binding(dialect: Dialect) -> DriverStatement:
+    """INSERT … ON CONFLICT (line_id) DO UPDATE, in the dialect's words (SQLite and PostgreSQL both have it)."""
+    upsert = (postgresql_insert if dialect.name == "postgresql" else sqlite_insert)(Registration)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[Registration.line_id],
+        set_={name: upsert.excluded[name] for name in _BINDING_COLUMNS if name != "line_id"},
+    )
+    return DriverStatement.compile(statement, dialect, _BINDING_COLUMNS)
 
 
 def _binding(row: Registration) -> Binding:
@@ -116,6 +149,8 @@ class RegistrationService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._store_binding = _store_binding(db.engine.dialect)
+        self._add_event = DriverStatement.compile(insert(RegistrationEvent), db.engine.dialect, _EVENT_COLUMNS)
 
     def current(self, line_id: int) -> Binding | None:
         with self._db.session() as session:
@@ -132,24 +167,16 @@ class RegistrationService:
             return [_binding(row) for row in rows]
 
     def apply(self, changes: RegistrationChanges) -> None:
-        """Write a batch of the location service's changes in one transaction, with bulk statements."""
+        """Write a batch of the location service's changes in one transaction: a DELETE, and an executemany
+        each for the bindings and the history, with no ORM and no SQLAlchemy work per row (the batch writer's
+        thread holds the GIL the SIP loop needs)."""
         if changes.empty:
             return
-        with self._db.session() as session:
+        with self._db.engine.begin() as connection:
             if changes.removed:
-                session.execute(delete(Registration).where(Registration.line_id.in_(changes.removed)))
-            if changes.bound:
-                rows = [{"line_id": b.line_id, **_columns(b)} for b in changes.bound.values()]
-                upsert = _upsert(session)(Registration)
-                session.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=[Registration.line_id],
-                        set_={name: getattr(upsert.excluded, name) for name in rows[0] if name != "line_id"},
-                    ),
-                    rows,
-                )
-            if changes.events:
-                session.execute(insert(RegistrationEvent), [event.row() for event in changes.events])
+                connection.execute(delete(Registration).where(Registration.line_id.in_(changes.removed)))
+            self._store_binding.execute_many(connection, map(_binding_values, changes.bound.values()))
+            self._add_event.execute_many(connection, map(RecordedEvent.values, changes.events))
 
     def trim_history(self) -> None:
         """Keep each line's newest MAX_HISTORY registration events (run by the scheduler, not per event)."""
