@@ -10,9 +10,12 @@ Proxy-Authorization header: the syntax is the same, the caller picks the header 
 from __future__ import annotations
 
 import base64
+import binascii
+import functools
 import hashlib
 import hmac
 import math
+import os
 import re
 import secrets
 from collections import OrderedDict
@@ -28,6 +31,8 @@ class DigestAlgorithm(StrEnum):
 
 
 _HASHES = {DigestAlgorithm.MD5: hashlib.md5, DigestAlgorithm.SHA256: hashlib.sha256}
+_RESPONSE_LENGTHS = {algorithm: 2 * new().digest_size for algorithm, new in _HASHES.items()}
+_ALGORITHM_PARAMS = {algorithm: f", algorithm={algorithm.value}" for algorithm in DigestAlgorithm}
 
 
 def digest_ha1(algorithm: DigestAlgorithm, username: str, realm: str, password: str) -> str:
@@ -44,11 +49,18 @@ NC_WINDOW = 64
 _TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"  # RFC 3261 §25.1 token
 _TOKEN_RE = re.compile(_TOKEN)
 _SCHEME = re.compile(rf"({_TOKEN})[ \t]+")
-_PARAM = re.compile(rf'({_TOKEN})[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN}))')
-_COMMA = re.compile(r"[ \t]*,[ \t]*")
-_QUOTED_PAIR = re.compile(r"\\(.)")
 # Control characters (a CR or LF would let a value inject a header) and lone surrogates (not text).
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+_FORBIDDEN_CHARS = r"\x00-\x08\x0a-\x1f\x7f\ud800-\udfff"
+_FORBIDDEN = re.compile(rf"[{_FORBIDDEN_CHARS}]")
+_PARAM = re.compile(rf'({_TOKEN})[ \t]*=[ \t]*(?:"((?:[^"\\]|\\.)*)"|({_TOKEN}))')
+_QDTEXT = rf'[^"\\{_FORBIDDEN_CHARS}]'
+# One auth-param and what ends it (a comma, or the end of the value, group 4 then None), in a single match.
+# A quoted string admits no forbidden character, so an accepted value holds none: no separate scan is needed.
+_PARAM_ITEM = re.compile(
+    rf'({_TOKEN})[ \t]*=[ \t]*(?:"({_QDTEXT}*(?:\\[^{_FORBIDDEN_CHARS}]{_QDTEXT}*)*)"|({_TOKEN}))'
+    r"(?:[ \t]*(,)[ \t]*|\Z)"
+)
+_QUOTED_PAIR = re.compile(r"\\(.)")
 _NC = re.compile(r"[0-9A-Fa-f]{8}")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 _SIP_HOST_PART = re.compile(r"(sips?):(?:[^@]*@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?::(\d{1,5}))?(?:[;?].*)?", re.I)
@@ -64,6 +76,12 @@ def _h(algorithm: DigestAlgorithm, text: str) -> str:
     return _HASHES[algorithm](text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@functools.lru_cache(maxsize=256)
+def _ha2(algorithm: DigestAlgorithm, method: str, uri: str) -> str:
+    """H(method:uri), remembered: every phone of a realm registers with the same method and Request-URI."""
+    return _h(algorithm, f"{method}:{uri}")
+
+
 def _request_digest(
     algorithm: DigestAlgorithm,
     ha1: str,
@@ -75,7 +93,7 @@ def _request_digest(
     cnonce: str | None,
 ) -> str:
     """RFC 7616 §3.4.1 response: KD(HA1, nonce:nc:cnonce:qop:HA2), or KD(HA1, nonce:HA2) without qop (RFC 2069)."""
-    ha2 = _h(algorithm, f"{method}:{uri}")
+    ha2 = _ha2(algorithm, method, uri)
     if qop is None:
         return _h(algorithm, f"{ha1}:{nonce}:{ha2}")
     return _h(algorithm, f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
@@ -89,8 +107,6 @@ def _parse_digest(value: str) -> dict[str, str]:
     """
     if len(value) > MAX_HEADER_LENGTH:
         raise AuthHeaderError("authentication header too long")
-    if _FORBIDDEN.search(value):
-        raise AuthHeaderError("control character in authentication header")
     text = value.strip(" \t")
     scheme = _SCHEME.match(text)
     if scheme is None or scheme[1].lower() != "digest":
@@ -98,20 +114,29 @@ def _parse_digest(value: str) -> dict[str, str]:
     params: dict[str, str] = {}
     position = scheme.end()
     while True:
-        param = _PARAM.match(text, position)
+        param = _PARAM_ITEM.match(text, position)
         if param is None:
-            raise AuthHeaderError("malformed authentication parameter")
+            raise _refusal(text, position)
         name = param[1].lower()
         if name in params:
             raise AuthHeaderError("repeated authentication parameter")
-        params[name] = _QUOTED_PAIR.sub(r"\1", param[2]) if param[2] is not None else param[3]
-        position = param.end()
-        if position == len(text):
+        quoted = param[2]
+        if quoted is None:
+            params[name] = param[3]
+        else:
+            params[name] = _QUOTED_PAIR.sub(r"\1", quoted) if "\\" in quoted else quoted
+        if param[4] is None:
             return params
-        comma = _COMMA.match(text, position)
-        if comma is None:
-            raise AuthHeaderError("authentication parameters not separated by commas")
-        position = comma.end()
+        position = param.end()
+
+
+def _refusal(text: str, position: int) -> AuthHeaderError:
+    """Why `_PARAM_ITEM` found no parameter at `position`; worked out only once a value is refused."""
+    if _FORBIDDEN.search(text):
+        return AuthHeaderError("control character in authentication header")
+    if _PARAM.match(text, position):
+        return AuthHeaderError("authentication parameters not separated by commas")
+    return AuthHeaderError("malformed authentication parameter")
 
 
 def _required(params: dict[str, str], name: str) -> str:
@@ -146,6 +171,22 @@ def _token(value: str) -> str:
 
 def _format(params: list[tuple[str, str]]) -> str:
     return "Digest " + ", ".join(f"{name}={value}" for name, value in params)
+
+
+def _challenge_tail(qop: tuple[str, ...], opaque: str | None, stale: bool) -> str:
+    """What a challenge prints after its algorithm: `, qop="…"`, `, opaque="…"`, `, stale=true` as present."""
+    tail = f", qop={_quote(','.join(map(_token, qop)))}" if qop else ""
+    if opaque is not None:
+        tail += f", opaque={_quote(opaque)}"
+    if stale:
+        tail += ", stale=true"
+    return tail
+
+
+@functools.lru_cache(maxsize=64)
+def _server_challenge_affixes(realm: str, qop: str | None, stale: bool) -> tuple[str, str]:
+    """`DigestAuthenticator.challenge`'s text before the nonce and after the algorithm, per realm and flags."""
+    return f"Digest realm={_quote(realm)}, nonce=", _challenge_tail((qop,) if qop is not None else (), None, stale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,14 +226,8 @@ class DigestChallenge:
         )
 
     def __str__(self) -> str:
-        params = [("realm", _quote(self.realm)), ("nonce", _quote(self.nonce)), ("algorithm", self.algorithm.value)]
-        if self.qop:
-            params.append(("qop", _quote(",".join(_token(option) for option in self.qop))))
-        if self.opaque is not None:
-            params.append(("opaque", _quote(self.opaque)))
-        if self.stale:
-            params.append(("stale", "true"))
-        return _format(params)
+        realm, nonce, algorithm = _quote(self.realm), _quote(self.nonce), _ALGORITHM_PARAMS[self.algorithm]
+        return f"Digest realm={realm}, nonce={nonce}{algorithm}{_challenge_tail(self.qop, self.opaque, self.stale)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,17 +338,17 @@ def _uri_matches(digest_uri: str, request_uri: str, check: UriCheck) -> bool:
 def _well_formed(credentials: DigestCredentials) -> bool:
     """RFC 7616 §3.4: qop=auth (the only qop we offer) comes with a cnonce and an 8-hex-digit nc from 1; without
     qop (RFC 2069) there is neither; the response is hex (either case) of the algorithm's size."""
-    size = 2 * _HASHES[credentials.algorithm]().digest_size
-    if len(credentials.response) != size or _HEX.fullmatch(credentials.response) is None:
+    response, qop, nc = credentials.response, credentials.qop, credentials.nc
+    if len(response) != _RESPONSE_LENGTHS[credentials.algorithm] or _HEX.fullmatch(response) is None:
         return False
-    if credentials.qop is None:
-        return credentials.nc is None and credentials.cnonce is None
+    if qop is None:
+        return nc is None and credentials.cnonce is None
     return (
-        credentials.qop == "auth"
+        qop == "auth"
         and credentials.cnonce is not None
-        and credentials.nc is not None
-        and _NC.fullmatch(credentials.nc) is not None
-        and int(credentials.nc, 16) > 0
+        and nc is not None
+        and _NC.fullmatch(nc) is not None
+        and nc != "00000000"
     )
 
 
@@ -347,6 +382,31 @@ _TIME_BYTES, _RANDOM_BYTES, _TAG_BYTES = 8, 12, 16
 # 36 bytes, a multiple of 3: the base64url text has no padding, so each nonce has exactly one spelling.
 _NONCE_CHARS = 4 * (_TIME_BYTES + _RANDOM_BYTES + _TAG_BYTES) // 3
 _NONCE = re.compile(rf"[A-Za-z0-9_-]{{{_NONCE_CHARS}}}")
+_FROM_BASE64URL = bytes.maketrans(b"-_", b"+/")
+_HMAC_BLOCK = 64  # SHA-256's block size
+_IPAD, _OPAD = bytes(byte ^ 0x36 for byte in range(256)), bytes(byte ^ 0x5C for byte in range(256))
+
+
+class _NonceTag:
+    """HMAC-SHA256(secret, _NONCE_LABEL | message)[:_TAG_BYTES], the RFC 2104 construction with the keyed inner
+    and outer hash states (and the label) computed once: one nonce then costs two hash copies, not a key setup.
+    Byte for byte `hmac.digest(secret, _NONCE_LABEL + message, "sha256")[:_TAG_BYTES]`."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, secret: bytes) -> None:
+        key = hashlib.sha256(secret).digest() if len(secret) > _HMAC_BLOCK else secret
+        key = key.ljust(_HMAC_BLOCK, b"\x00")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._inner.update(_NONCE_LABEL)
+        self._outer = hashlib.sha256(key.translate(_OPAD))
+
+    def __call__(self, message: bytes) -> bytes:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()[:_TAG_BYTES]
 
 
 class DigestAuthenticator:
@@ -369,7 +429,7 @@ class DigestAuthenticator:
     and URI, until its nonce expires.
     """
 
-    __slots__ = ("_counts", "_dummy_ha1", "_forgotten_until", "_secret", "algorithms", "lifetime", "max_nonces")
+    __slots__ = ("_counts", "_dummy_ha1", "_forgotten_until", "_tag", "algorithms", "lifetime", "max_nonces")
 
     def __init__(
         self,
@@ -385,7 +445,7 @@ class DigestAuthenticator:
             raise ValueError("the digest nonce secret must be at least 16 bytes")
         if lifetime <= 0 or max_nonces < 1:
             raise ValueError("the nonce lifetime and the number of nonces remembered must be positive")
-        self._secret = secret
+        self._tag = _NonceTag(secret)
         self.algorithms = algorithms
         self.lifetime = lifetime
         self.max_nonces = max_nonces
@@ -400,9 +460,9 @@ class DigestAuthenticator:
         offered algorithm in the order of `algorithms` (SHA-256 first by default, since the client takes the
         topmost it supports; an operator whose phones wrongly take the first one only may put MD5 first), all
         with the same new nonce. qop=None makes an RFC 2069 challenge, for tests of old clients."""
-        nonce = self._new_nonce(realm, now)
-        qops = (qop,) if qop is not None else ()
-        return [str(DigestChallenge(realm, nonce, algorithm, qops, stale=stale)) for algorithm in self.algorithms]
+        head, tail = _server_challenge_affixes(realm, qop, stale)
+        nonce = self._new_nonce(realm, now)  # base64url: as a quoted string it needs no escaping
+        return [f'{head}"{nonce}"{_ALGORITHM_PARAMS[algorithm]}{tail}' for algorithm in self.algorithms]
 
     def dummy_ha1(self, algorithm: DigestAlgorithm) -> str:
         """An HA1 no password produces (random, fixed for this authenticator), for `verify` on an unknown user:
@@ -460,20 +520,17 @@ class DigestAuthenticator:
         return self._count(credentials.nonce, credentials.username, int(credentials.nc, 16), issued, now)
 
     def _new_nonce(self, realm: str, now: float) -> str:
-        head = int(now * 1000).to_bytes(_TIME_BYTES, "big") + secrets.token_bytes(_RANDOM_BYTES)
-        return base64.urlsafe_b64encode(head + self._tag(head, realm)).decode("ascii")
-
-    def _tag(self, head: bytes, realm: str) -> bytes:
-        message = _NONCE_LABEL + head + realm.encode("utf-8", "surrogatepass")
-        return hmac.digest(self._secret, message, "sha256")[:_TAG_BYTES]
+        head = int(now * 1000).to_bytes(_TIME_BYTES, "big") + os.urandom(_RANDOM_BYTES)
+        tag = self._tag(head + realm.encode("utf-8", "surrogatepass"))
+        return base64.urlsafe_b64encode(head + tag).decode("ascii")
 
     def _issue_time(self, nonce: str, realm: str) -> float | None:
         """When a node sharing our secret issued `nonce` for `realm`, in seconds; None if none did."""
         if _NONCE.fullmatch(nonce) is None:
             return None
-        raw = base64.urlsafe_b64decode(nonce)
-        head, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
-        if not hmac.compare_digest(tag, self._tag(head, realm)):
+        raw = binascii.a2b_base64(nonce.encode("ascii").translate(_FROM_BASE64URL))  # urlsafe_b64decode, inlined
+        head = raw[:-_TAG_BYTES]
+        if not hmac.compare_digest(raw[-_TAG_BYTES:], self._tag(head + realm.encode("utf-8", "surrogatepass"))):
             return None
         return int.from_bytes(head[:_TIME_BYTES], "big") / 1000
 
