@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -302,8 +303,28 @@ def test_non_invite_final_response_reaches_the_tu_once() -> None:
 # Server transactions.
 
 
-def server_invite(reliable: bool, *, send_trying: bool = True) -> ServerInviteTransaction:
-    return ServerInviteTransaction(make_request(), reliable, 0.0, send_trying=send_trying)
+class KeptServerInvite(ServerInviteTransaction):
+    """The machine, with the request it was made for at hand (server transactions do not keep it)."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.request = request
+
+
+class KeptServerNonInvite(ServerNonInviteTransaction):
+    """The same for the non-INVITE machine."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.request = request
+
+
+def server_invite(reliable: bool, *, send_trying: bool = True) -> KeptServerInvite:
+    return KeptServerInvite(make_request(), reliable, 0.0, send_trying=send_trying)
 
 
 def test_server_invite_answers_100_trying_at_once() -> None:
@@ -414,8 +435,8 @@ def test_server_transport_failure_informs_the_tu_and_keeps_the_state(reliable: b
     assert run(transaction, until=100.0)[-2:] == TIMEOUT
 
 
-def server_non_invite(reliable: bool) -> ServerNonInviteTransaction:
-    return ServerNonInviteTransaction(make_request("OPTIONS"), reliable, 0.0)
+def server_non_invite(reliable: bool) -> KeptServerNonInvite:
+    return KeptServerNonInvite(make_request("OPTIONS"), reliable, 0.0)
 
 
 def test_server_non_invite_sends_nothing_by_itself() -> None:
@@ -529,7 +550,7 @@ def test_next_deadline_is_the_earliest_timer(transaction: Transaction, earliest:
 
 def test_server_invite_next_deadline_is_g_then_h_then_i() -> None:
     """With a LAN-sized T1, Timer H (64*T1 = 4 s) would come before Timer I (T4): the ACK must stop it."""
-    transaction = ServerInviteTransaction(make_request(), UDP, 10.0, TimerValues(t1=0.0625))
+    transaction = KeptServerInvite(make_request(), UDP, 10.0, TimerValues(t1=0.0625))
     busy = make_response(transaction.request, 486)
     transaction.send_response(busy, 10.0)
     assert transaction.next_deadline() == 10.0625

@@ -54,9 +54,13 @@ def format_params(params: dict[str, str | None]) -> str:
     return "".join(f";{name}" if value is None else f";{name}={value}" for name, value in params.items())
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Via:
-    """One Via element: `SIP/2.0/UDP host:port;branch=...;rport;received=...`."""
+    """One Via element: `SIP/2.0/UDP host:port;branch=...;rport;received=...`.
+
+    Parsed values are shared (the same Via is read by several layers): treat `params` as read-only and make
+    a changed copy with `with_params`.
+    """
 
     transport: str
     host: str
@@ -78,6 +82,9 @@ class Via:
             raise HeaderError("Via port out of range")
         host = host_port.group(1)
         return cls(protocol.group(1).upper(), host.strip("[]"), port, parse_params(semicolon + params_text))
+
+    def with_params(self, **changes: str | None) -> Via:
+        return Via(self.transport, self.host, self.port, {**self.params, **changes})
 
     @property
     def branch(self) -> str | None:
@@ -113,6 +120,8 @@ def top_via(message: Message) -> Via:
     value = message.headers.first_value("Via")
     if value is None:
         raise HeaderError("missing Via")
+    if len(value) <= _CACHED_VALUE_LENGTH:
+        return _cached_via(value)
     return Via.parse(value)
 
 
@@ -173,6 +182,12 @@ def _name_addr(value: str, *, addr_spec_allowed: bool = True) -> NameAddr:
 # and each is read at several layers: NameAddr is immutable, so a parsed value can be shared. Only short
 # values are kept, so that hostile input cannot fill the memory.
 _CACHED_VALUE_LENGTH = 512
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_via(value: str) -> Via:
+    """The endpoint, the transaction layer and the application each read a request's top Via."""
+    return Via.parse(value)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -6,7 +6,6 @@ answered on a handful of headers, so parsing every header eagerly would be waste
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -112,19 +111,34 @@ LIST_HEADERS = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=1024)
 def canonical_name(name: str) -> str:
     """`v` -> `Via`, `call-id` -> `Call-ID`; unknown names keep the case they came with."""
-    lowered = name.lower()
-    if len(lowered) == 1 and lowered in COMPACT_FORMS:
-        return COMPACT_FORMS[lowered]
-    return _CANONICAL.get(lowered, name)
+    return _names(name)[1]
 
 
-@functools.lru_cache(maxsize=1024)
 def _key(name: str) -> str:
     """The case-free key a name is looked up by: `v`, `VIA` and `Via` are all `via`."""
-    return canonical_name(name).lower()
+    return _names(name)[0]
+
+
+# Every spelling a message used so far, with its key and canonical name: most messages use the same few
+# dozen. Bounded, so that a peer inventing header names cannot grow it without end.
+_NAMES: dict[str, tuple[str, str]] = {}
+_NAMES_KEPT = 4096
+
+
+def _names(name: str) -> tuple[str, str]:
+    names = _NAMES.get(name)
+    if names is None:
+        lowered = name.lower()
+        if len(lowered) == 1 and lowered in COMPACT_FORMS:
+            canonical = COMPACT_FORMS[lowered]
+        else:
+            canonical = _CANONICAL.get(lowered, name)
+        names = (canonical.lower(), canonical)
+        if len(_NAMES) < _NAMES_KEPT:
+            _NAMES[name] = names
+    return names
 
 
 def split_outside_quotes(value: str, separator: str, *, angle_brackets: bool) -> tuple[list[str], bool]:
@@ -169,13 +183,16 @@ def split_list(value: str) -> list[str]:
 class Headers:
     """Ordered header fields; lookups ignore case and compact forms.
 
-    Each field is kept with its lookup key, computed once, since a message is searched many times.
+    Each field is kept with its lookup key, computed once. An index from key to values is built at the first
+    lookup and dropped by any change, since a message is searched many times and changed seldom.
     """
 
-    __slots__ = ("_fields",)
+    __slots__ = ("_fields", "_index")
 
     def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
-        self._fields: list[tuple[str, str, str]] = [(_key(n), canonical_name(n), v) for n, v in fields]
+        known = _NAMES.get
+        self._fields: list[tuple[str, str, str]] = [(*(known(n) or _names(n)), v) for n, v in fields]
+        self._index: dict[str, list[str]] | None = None
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return ((name, value) for _, name, value in self._fields)
@@ -186,36 +203,57 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.get(name) is not None
 
+    def _values(self, key: str) -> list[str] | None:
+        index = self._index
+        if index is None:
+            index = {}
+            for field_key, _, value in self._fields:
+                values = index.get(field_key)
+                if values is None:
+                    index[field_key] = [value]
+                else:
+                    values.append(value)
+            self._index = index
+        return index.get(key)
+
     def get(self, name: str) -> str | None:
         """The first field's value; for a list header, the first field as written (not split)."""
-        wanted = _key(name)
-        for key, _, value in self._fields:
-            if key == wanted:
-                return value
-        return None
+        values = self._values((_NAMES.get(name) or _names(name))[0])
+        return None if values is None else values[0]
 
     def get_all(self, name: str) -> list[str]:
         """Every value of `name` in order, list headers split into their elements."""
-        wanted = _key(name)
-        values = [value for key, _, value in self._fields if key == wanted]
+        wanted = (_NAMES.get(name) or _names(name))[0]
+        values = self._values(wanted)
+        if values is None:
+            return []
         if wanted in LIST_HEADERS:
             return [item for value in values for item in split_list(value)]
-        return values
+        return list(values)
+
+    def count(self, name: str) -> int:
+        """How many fields of that name the message has (list elements not counted apart)."""
+        values = self._values(_names(name)[0])
+        return 0 if values is None else len(values)
 
     def first_value(self, name: str) -> str | None:
         """The first element of a list header (the topmost Via), without splitting the rest."""
         value = self.get(name)
         if value is None:
             return None
+        if "," not in value:
+            return value.strip() or None
         items = split_list(value)
         return items[0] if items else None
 
     def add(self, name: str, value: str) -> None:
-        self._fields.append((_key(name), canonical_name(name), value))
+        self._fields.append((*(_NAMES.get(name) or _names(name)), value))
+        self._index = None
 
     def prepend(self, name: str, value: str) -> None:
         """Insert before the first field of that name (a new topmost Via), else at the top."""
-        field = (_key(name), canonical_name(name), value)
+        field = (*_names(name), value)
+        self._index = None
         for index, (key, _, _) in enumerate(self._fields):
             if key == field[0]:
                 self._fields.insert(index, field)
@@ -224,7 +262,7 @@ class Headers:
 
     def set(self, name: str, value: str) -> None:
         """Replace every field of that name by one, keeping the first one's place."""
-        field = (_key(name), canonical_name(name), value)
+        field = (*_names(name), value)
         kept: list[tuple[str, str, str]] = []
         placed = False
         for existing in self._fields:
@@ -237,14 +275,16 @@ class Headers:
         if not placed:
             kept.append(field)
         self._fields = kept
+        self._index = None
 
     def remove(self, name: str) -> None:
-        wanted = _key(name)
+        wanted = _names(name)[0]
         self._fields = [existing for existing in self._fields if existing[0] != wanted]
+        self._index = None
 
     def remove_first_value(self, name: str) -> str | None:
         """Remove the first element of a list header (the topmost Via), keeping the others."""
-        wanted = _key(name)
+        wanted = _names(name)[0]
         for index, (key, field_name, value) in enumerate(self._fields):
             if key == wanted:
                 items = split_list(value)
@@ -252,6 +292,7 @@ class Headers:
                     del self._fields[index]
                 else:
                     self._fields[index] = (key, field_name, ", ".join(items[1:]))
+                self._index = None
                 return items[0] if items else None
         return None
 

@@ -58,18 +58,26 @@ def _header_lines(head: str) -> list[str]:
     that a peer with the same limit reads. Each field is joined once (joining line by line took time
     quadratic in the number of continuation lines).
     """
+    if "\n" not in head.replace("\r\n", ""):  # the usual head: CRLF line ends, no bare LF
+        lines = head.split("\r\n")
+        if "\r\n " not in head and "\r\n\t" not in head:  # and no folding
+            if max(map(len, lines)) > MAX_LINE_BYTES:
+                raise ParseError("Header Line Too Long")
+            return lines
+    else:
+        lines = head.replace("\r\n", "\n").split("\n")
     fields: list[list[str]] = []
-    for raw in head.replace("\r\n", "\n").split("\n"):
+    for raw in lines:
         if len(raw) > MAX_LINE_BYTES:
             raise ParseError("Header Line Too Long")
         if raw[:1] in (" ", "\t") and fields:
             fields[-1].append(raw.strip())
         else:
             fields.append([raw])
-    lines = [parts[0] if len(parts) == 1 else _unfold(parts) for parts in fields]
-    if any(len(line) > MAX_LINE_BYTES for line in lines):
+    joined = [parts[0] if len(parts) == 1 else _unfold(parts) for parts in fields]
+    if any(len(line) > MAX_LINE_BYTES for line in joined):
         raise ParseError("Header Line Too Long")
-    return lines
+    return joined
 
 
 def _unfold(parts: list[str]) -> str:
@@ -84,11 +92,19 @@ def _parse_headers(lines: list[str]) -> Headers:
     fields: list[tuple[str, str]] = []
     for line in lines:
         name, colon, value = line.partition(":")
-        name = name.rstrip(" \t")
-        if not colon or not _TOKEN.fullmatch(name):
-            raise ParseError("Malformed Header Field")
+        if not colon or name not in _GOOD_NAMES:
+            name = name.rstrip(" \t")
+            if not colon or not _TOKEN.fullmatch(name):
+                raise ParseError("Malformed Header Field")
+            if len(_GOOD_NAMES) < _GOOD_NAMES_KEPT:
+                _GOOD_NAMES.add(name)
         fields.append((name, value.strip(" \t")))
     return Headers(fields)
+
+
+# Header names (as written before the colon) already found well-formed: most messages use the same few.
+_GOOD_NAMES: set[str] = set()
+_GOOD_NAMES_KEPT = 4096
 
 
 def _parse_start_line(line: str) -> tuple[Request | Response, ParseError | None]:
@@ -127,7 +143,7 @@ def _check_request(request: Request) -> None:
     missing = [name for name in _ANSWERABLE if request.headers.get(name) is None]
     if missing:
         raise ParseError(f"Missing {missing[0]}")
-    repeated = [name for name in _SINGLE_VALUED if len(request.headers.get_all(name)) > 1]
+    repeated = [name for name in _SINGLE_VALUED if request.headers.count(name) > 1]
     if repeated:
         raise ParseError(f"More Than One {repeated[0]}", request=request)
     if request.version.upper() != "SIP/2.0":

@@ -44,17 +44,16 @@ REASONS = {
     603: "Decline",
 }
 
-_COPIED = ("Via", "From", "To", "Call-ID", "CSeq")
+_COPIED_ONCE = ("From", "To", "Call-ID", "CSeq")
 
 
 def response_to(request: Request, status: int, reason: str | None = None, to_tag: str | None = None) -> Response:
     """A response carrying the request's Via, From, To, Call-ID and CSeq; `to_tag` is added to a To without one."""
-    headers = Headers()
-    for name in _COPIED:
-        for value in request.headers.get_all(name) if name == "Via" else [request.headers.get(name) or ""]:
-            headers.add(name, value)
+    copied = request.headers
+    fields = [("Via", value) for value in copied.get_all("Via")]
+    fields.extend((name, copied.get(name) or "") for name in _COPIED_ONCE)
     if to_tag is not None and status != 100:
-        to_value = headers.get("To") or ""
+        to_value = fields[-3][1]
         if ";tag=" not in to_value.replace(" ", "").lower():
-            headers.set("To", f"{to_value};tag={to_tag}")
-    return Response(status, reason or REASONS.get(status, "Unknown"), headers)
+            fields[-3] = ("To", f"{to_value};tag={to_tag}")
+    return Response(status, reason or REASONS.get(status, "Unknown"), Headers(fields))

@@ -8,6 +8,7 @@ Request-URI answers with 416 Unsupported URI Scheme).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import string
@@ -316,7 +317,24 @@ Uri: TypeAlias = SipUri | TelUri | AbsoluteUri
 
 
 def parse_uri(text: str) -> Uri:
-    """sip and sips -> SipUri, tel -> TelUri, any other scheme -> AbsoluteUri; UriError when malformed."""
+    """sip and sips -> SipUri, tel -> TelUri, any other scheme -> AbsoluteUri; UriError when malformed.
+
+    URIs are immutable and the same ones come back in every request (the registrar's, a line's contact):
+    short ones are parsed once."""
+    if len(text) <= _CACHED_URI_LENGTH:
+        return _cached_uri(text)
+    return _parse_uri(text)
+
+
+_CACHED_URI_LENGTH = 256
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_uri(text: str) -> Uri:
+    return _parse_uri(text)
+
+
+def _parse_uri(text: str) -> Uri:
     scheme = text.partition(":")[0].lower()
     if scheme in ("sip", "sips"):
         return SipUri.parse(text)
