@@ -29,7 +29,7 @@ from tonalite.clock import SystemClock
 from tonalite.config import ListenAddress
 from tonalite.net.sip_transport import SipTransport
 from tonalite.sip.auth import DigestAlgorithm
-from tonalite.sip.endpoint import Event, IncomingRequest, IncomingResponse, Peer, SipEndpoint
+from tonalite.sip.endpoint import Event, IncomingRequest, IncomingResponse, Peer, SipEndpoint, TransactionFailed
 from tonalite.sip.headers import BRANCH_MAGIC, Via, cseq_of
 from tonalite.sip.message import Headers, Request, Response, serialise
 from tonalite.sip.parser import parse_message
@@ -446,6 +446,20 @@ async def test_idle_connections_close_unless_a_phone_registered_on_them(idle_ser
         writer.close()
 
 
+def _options(cseq: int, uri: str) -> Request:
+    """An OPTIONS this node sends (the endpoint adds the Via)."""
+    headers = Headers(
+        [
+            ("Max-Forwards", "70"),
+            ("From", "<sip:tonalite@127.0.0.1>;tag=t"),
+            ("To", "<sip:far@127.0.0.1>"),
+            ("Call-ID", secrets.token_hex(6)),
+            ("CSeq", f"{cseq} OPTIONS"),
+        ]
+    )
+    return Request("OPTIONS", uri, headers)
+
+
 class _LogWaiter(logging.Handler):
     """Sets `seen` when a record containing `text` is logged."""
 
@@ -495,16 +509,7 @@ async def test_outbound_tls_verifies_the_far_end_and_shares_one_connection(certi
                 both_answered.set()
 
     def options(cseq: int) -> Request:
-        headers = Headers(
-            [
-                ("Max-Forwards", "70"),
-                ("From", "<sip:tonalite@127.0.0.1>;tag=t"),
-                ("To", "<sip:far@127.0.0.1>"),
-                ("Call-ID", secrets.token_hex(6)),
-                ("CSeq", f"{cseq} OPTIONS"),
-            ]
-        )
-        return Request("OPTIONS", f"sip:far@127.0.0.1:{port};transport=tls", headers)
+        return _options(cseq, f"sip:far@127.0.0.1:{port};transport=tls")
 
     trusting = _endpoint()
     transport = SipTransport(trusting, clock, on_event, tls_client_context=certificate.client_context())
@@ -538,3 +543,36 @@ async def test_outbound_tls_verifies_the_far_end_and_shares_one_connection(certi
             await asyncio.wait(handlers, timeout=WAIT_S)
         far_end.close()
         await far_end.wait_closed()
+
+
+@pytest.mark.parametrize("transport", [Transport.TCP, Transport.TLS])
+async def test_a_request_to_a_peer_nothing_answers_on_fails_at_once(transport: Transport) -> None:
+    """A connection that cannot be opened fails the transaction with a transport error (§17.1.2.2) rather
+    than leaving it to Timer F (32 s); a second request to the same address, queued behind the first
+    connection attempt, fails with it."""
+    port = free_port()  # bound by nobody: the connection is refused
+    failed: list[TransactionFailed] = []
+    both_failed = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, TransactionFailed):
+            failed.append(event)
+            if len(failed) == 2:
+                both_failed.set()
+
+    endpoint = _endpoint()
+    clock = SystemClock()
+    edge = SipTransport(endpoint, clock, on_event, tls_client_context=ssl.create_default_context())
+    try:
+        sent = [
+            endpoint.send_request(
+                _options(cseq, f"sip:far@127.0.0.1:{port}"), Peer(transport, "127.0.0.1", port), clock.now()
+            )
+            for cseq in (1, 2)
+        ]
+        edge.pump()
+        await asyncio.wait_for(both_failed.wait(), WAIT_S)
+        assert sorted(event.transaction for event in failed) == sorted(sent)
+        assert not any(event.timed_out for event in failed)
+    finally:
+        await edge.stop()

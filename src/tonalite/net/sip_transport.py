@@ -333,6 +333,8 @@ class SipTransport:
             log.info(
                 "cannot reach %s:%s over %s (%d messages dropped): %s", host, port, kind.value, len(dropped), error
             )
+            self.endpoint.peer_unreachable(Peer(kind, host, port), self.clock.now())
+            self.pump()
             return
         for data in self._connecting.pop(address, []):
             stream.write(data)

@@ -104,7 +104,6 @@ class _Entry:
     transaction: ClientTransaction | ServerTransaction
     peer: Peer
     key: Hashable
-    request: Request
     client: bool
 
 
@@ -175,6 +174,20 @@ class SipEndpoint:
                 entry.transaction.transport_failed(now)
                 self._drain(transaction_id, entry)
 
+    def peer_unreachable(self, peer: Peer, now: float) -> None:
+        """No connection could be opened to `peer`: the client transactions whose requests waited for one
+        fail with a transport error (§17.1.1.2, §17.1.2.2), instead of waiting for Timer B or F."""
+        address = (peer.transport, peer.host, peer.port)
+        for transaction_id, entry in list(self._entries.items()):
+            waiting = entry.peer
+            if (
+                entry.client
+                and waiting.connection is None
+                and (waiting.transport, waiting.host, waiting.port) == address
+            ):
+                entry.transaction.transport_failed(now)
+                self._drain(transaction_id, entry)
+
     # What the application calls.
 
     def send_response(self, transaction: int, response: Response, now: float) -> None:
@@ -187,8 +200,8 @@ class SipEndpoint:
 
     def send_request(self, request: Request, peer: Peer, now: float) -> int:
         """Start a client transaction: a new top Via with a fresh branch, then the request is sent."""
-        via = Via(peer.transport.value.upper(), *self._sent_by_parts(peer.transport), {"branch": self.new_branch()})
-        via.params["rport"] = None
+        sent_by = self._sent_by_parts(peer.transport)
+        via = Via(peer.transport.value.upper(), *sent_by, {"branch": self.new_branch(), "rport": None})
         request.headers.prepend("Via", str(via))
         reliable = peer.reliable
         transaction: ClientTransaction = (
@@ -196,7 +209,7 @@ class SipEndpoint:
             if request.method == "INVITE"
             else ClientNonInviteTransaction(request, reliable, now, self.timers)
         )
-        return self._register(transaction, peer, client_key(request), request, client=True)
+        return self._register(transaction, peer, client_key(request), client=True)
 
     def send_stateless(self, message: Message, peer: Peer) -> None:
         """Outside any transaction: the ACK of a 2xx, a 2xx retransmitted by the dialog layer."""
@@ -210,9 +223,9 @@ class SipEndpoint:
         entry = self._entries.get(invite_transaction)
         if entry is None or not isinstance(entry.transaction, ClientInviteTransaction):
             return None
-        cancel = build_cancel(entry.request)
+        cancel = build_cancel(entry.transaction.request)
         transaction = ClientNonInviteTransaction(cancel, entry.peer.reliable, now, self.timers)
-        return self._register(transaction, entry.peer, client_key(cancel), cancel, client=True)
+        return self._register(transaction, entry.peer, client_key(cancel), client=True)
 
     # Inside.
 
@@ -249,13 +262,13 @@ class SipEndpoint:
             if request.method == "INVITE"
             else ServerNonInviteTransaction(request, peer.reliable, now, self.timers)
         )
-        transaction_id = self._register(transaction, peer, key, request, client=False)
+        transaction_id = self._register(transaction, peer, key, client=False)
         self._events.append(IncomingRequest(transaction_id, request, peer))
 
     def _receive_cancel(self, cancel: Request, peer: Peer, now: float) -> None:
         invite_id = self._by_key.get(cancelled_key(cancel))
         transaction = ServerNonInviteTransaction(cancel, peer.reliable, now, self.timers)
-        cancel_id = self._register(transaction, peer, server_key(cancel), cancel, client=False)
+        cancel_id = self._register(transaction, peer, server_key(cancel), client=False)
         invite = self._entries.get(invite_id) if invite_id is not None else None
         if invite is None or not isinstance(invite.transaction, ServerInviteTransaction):
             self.send_response(cancel_id, response_to(cancel, 481), now)
@@ -278,11 +291,10 @@ class SipEndpoint:
         transaction: ClientTransaction | ServerTransaction,
         peer: Peer,
         key: Hashable,
-        request: Request,
         client: bool,
     ) -> int:
         transaction_id = next(self._ids)
-        entry = _Entry(transaction, peer, key, request, client)
+        entry = _Entry(transaction, peer, key, client)
         self._entries[transaction_id] = entry
         self._by_key[key] = transaction_id
         self._drain(transaction_id, entry)
@@ -317,17 +329,16 @@ class SipEndpoint:
     @staticmethod
     def _stamp_received(request: Request, via: Via, peer: Peer) -> None:
         """§18.2.1 and RFC 3581: record where the request really came from, so responses go back there."""
-        changed = False
+        changes: dict[str, str | None] = {}
         if via.host != peer.host:
-            via.params["received"] = peer.host
-            changed = True
+            changes["received"] = peer.host
         if "rport" in via.params:
-            via.params["rport"] = str(peer.port)
-            via.params.setdefault("received", peer.host)
-            changed = True
-        if changed:
+            changes["rport"] = str(peer.port)
+            if "received" not in via.params:
+                changes["received"] = peer.host
+        if changes:
             request.headers.remove_first_value("Via")
-            request.headers.prepend("Via", str(via))
+            request.headers.prepend("Via", str(via.with_params(**changes)))
 
     @staticmethod
     def _stamped_error(error: ParseError) -> Response:
