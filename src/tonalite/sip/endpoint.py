@@ -20,6 +20,7 @@ from tonalite.sip.parser import ParseError, parse_message
 from tonalite.sip.responses import response_to
 from tonalite.sip.transaction import (
     AckReceived,
+    ClientInviteState,
     ClientInviteTransaction,
     ClientNonInviteTransaction,
     ClientTransaction,
@@ -120,6 +121,7 @@ class SipEndpoint:
     _deadlines: list[tuple[float, int]] = field(default_factory=list)
     _outgoing: deque[tuple[bytes, Peer]] = field(default_factory=deque)
     _events: deque[Event] = field(default_factory=deque)
+    _cancel_on_provisional: set[int] = field(default_factory=set)
 
     # What the I/O layer calls.
 
@@ -218,14 +220,17 @@ class SipEndpoint:
             message.headers.prepend("Via", str(via))
         self._send(message, peer)
 
-    def cancel(self, invite_transaction: int, now: float) -> int | None:
-        """CANCEL a pending INVITE sent by `send_request` (§9.1); None when it can no longer be cancelled."""
+    def cancel(self, invite_transaction: int, now: float) -> None:
+        """CANCEL a pending INVITE sent by `send_request` (§9.1). Before any provisional response the CANCEL
+        waits for one: sent earlier, it could overtake the INVITE, or reach a far end that never got it. After
+        a final response there is nothing left to cancel."""
         entry = self._entries.get(invite_transaction)
         if entry is None or not isinstance(entry.transaction, ClientInviteTransaction):
-            return None
-        cancel = build_cancel(entry.transaction.request)
-        transaction = ClientNonInviteTransaction(cancel, entry.peer.reliable, now, self.timers)
-        return self._register(transaction, entry.peer, client_key(cancel), client=True)
+            return
+        if entry.transaction.state == ClientInviteState.CALLING:
+            self._cancel_on_provisional.add(invite_transaction)
+        elif entry.transaction.state == ClientInviteState.PROCEEDING:
+            self._send_cancel(entry, now)
 
     # Inside.
 
@@ -285,6 +290,16 @@ class SipEndpoint:
         if isinstance(entry.transaction, ClientInviteTransaction | ClientNonInviteTransaction):
             entry.transaction.receive_response(response, now)
             self._drain(transaction_id, entry)
+        if transaction_id in self._cancel_on_provisional and entry.transaction.state != ClientInviteState.CALLING:
+            self._cancel_on_provisional.discard(transaction_id)
+            if entry.transaction.state == ClientInviteState.PROCEEDING:
+                self._send_cancel(entry, now)
+
+    def _send_cancel(self, invite: _Entry, now: float) -> None:
+        assert isinstance(invite.transaction, ClientInviteTransaction)
+        cancel = build_cancel(invite.transaction.request)
+        transaction = ClientNonInviteTransaction(cancel, invite.peer.reliable, now, self.timers)
+        self._register(transaction, invite.peer, client_key(cancel), client=True)
 
     def _register(
         self,
@@ -312,6 +327,7 @@ class SipEndpoint:
                 self._events.append(TransactionFailed(transaction_id, timed_out=isinstance(output, TimedOut)))
             elif isinstance(output, Terminated):
                 self._entries.pop(transaction_id, None)
+                self._cancel_on_provisional.discard(transaction_id)
                 if self._by_key.get(entry.key) == transaction_id:
                     del self._by_key[entry.key]
                 return
