@@ -87,7 +87,7 @@ def endpoint_verdict(data: bytes) -> Expect:
     sends, nothing, or a request for the application. (Stateless, so the same on the server.)"""
     endpoint = SipEndpoint(sent_by=lambda _: f"{HOST}:5060", new_branch=lambda: "z9hG4bKlocal")
     endpoint.receive(data, Peer(Transport.UDP, HOST, 5070), 0.0)
-    finals = [status for out, _ in endpoint.outgoing() for status in final_statuses(out)]
+    finals = [status for out, _ in endpoint.outgoing(0.0) for status in final_statuses(out)]
     if finals and finals[0] in REFUSALS:
         return Expect(finals[0])
     return APPLICATION if finals or isinstance(endpoint.next_event(), IncomingRequest) else SILENT

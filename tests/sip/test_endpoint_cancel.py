@@ -35,7 +35,7 @@ def _invite() -> Request:
 
 
 def _sent_methods(endpoint: SipEndpoint) -> list[str]:
-    return [data.split(b" ", 1)[0].decode() for data, _ in endpoint.outgoing()]
+    return [data.split(b" ", 1)[0].decode() for data, _ in endpoint.outgoing(0.0)]
 
 
 def _answer(endpoint: SipEndpoint, invite: Request, status: int, now: float) -> None:
@@ -46,7 +46,7 @@ def _answer(endpoint: SipEndpoint, invite: Request, status: int, now: float) -> 
 
 def _sent_invite(endpoint: SipEndpoint) -> tuple[int, Request]:
     transaction = endpoint.send_request(_invite(), PHONE, 0.0)
-    (data, _), *_ = endpoint.outgoing()
+    (data, _), *_ = endpoint.outgoing(0.0)
     sent = parse_message(data)
     assert isinstance(sent, Request)
     return transaction, sent
@@ -58,7 +58,7 @@ def test_a_cancel_before_any_provisional_response_waits_for_one() -> None:
     endpoint.cancel(transaction, 0.1)
     assert _sent_methods(endpoint) == []
     _answer(endpoint, invite, 100, 0.2)
-    (data, peer), *rest = endpoint.outgoing()
+    (data, peer), *rest = endpoint.outgoing(0.0)
     cancel = parse_message(data)
     assert isinstance(cancel, Request) and cancel.method == "CANCEL" and not rest
     assert peer == PHONE
@@ -80,7 +80,7 @@ def test_a_ringing_invite_is_cancelled_at_once() -> None:
     endpoint = _endpoint()
     transaction, invite = _sent_invite(endpoint)
     _answer(endpoint, invite, 180, 0.1)
-    endpoint.outgoing()
+    endpoint.outgoing(0.0)
     endpoint.cancel(transaction, 0.2)
     assert _sent_methods(endpoint) == ["CANCEL"]
 

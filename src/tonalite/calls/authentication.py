@@ -79,4 +79,5 @@ class RequestAuthenticator:
 
 def stable_to_tag(request: Request) -> str:
     """A To tag that is the same for every response to this request (RFC 3261 §8.2.6.2), without state."""
-    return hashlib.sha1((request.headers.get("Call-ID") or "").encode() + b"tonalite").hexdigest()[:16]
+    call_id = (request.headers.get("Call-ID") or "").encode()
+    return hashlib.blake2b(call_id, digest_size=8, person=b"tonalite-to-tag").hexdigest()

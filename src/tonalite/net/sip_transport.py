@@ -256,7 +256,7 @@ class SipTransport:
                 self.on_event(event)
             except Exception:
                 log.exception("the SIP application failed on %s", type(event).__name__)
-        for data, peer in self.endpoint.outgoing():
+        for data, peer in self.endpoint.outgoing(self.clock.now()):
             self._send(data, peer)
         self._schedule()
 

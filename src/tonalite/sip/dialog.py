@@ -45,6 +45,7 @@ class Dialog:
         contacts = contacts_of(request)
         if contacts == "*" or len(contacts) != 1:
             raise HeaderError("a dialog-creating request needs exactly one Contact")
+        sequence = cseq_of(request).number
         return cls(
             call_id=request.headers.get("Call-ID") or "",
             local_tag=local_tag,
@@ -54,9 +55,9 @@ class Dialog:
             remote_target=str(contacts[0].uri),
             route_set=[str(route) for route in route_set(request, "Record-Route")],
             local_seq=0,
-            remote_seq=cseq_of(request).number,
+            remote_seq=sequence,
             local_contact=local_contact,
-            invite_seq=cseq_of(request).number,
+            invite_seq=sequence,
         )
 
     @classmethod
@@ -67,6 +68,7 @@ class Dialog:
         if contacts == "*" or len(contacts) != 1:
             raise HeaderError("a dialog-creating response needs exactly one Contact")
         ours = from_of(request)
+        sequence = cseq_of(request).number
         return cls(
             call_id=request.headers.get("Call-ID") or "",
             local_tag=ours.tag or "",
@@ -75,10 +77,10 @@ class Dialog:
             remote_party=callee,
             remote_target=str(contacts[0].uri),
             route_set=[str(route) for route in reversed(route_set(response, "Record-Route"))],
-            local_seq=cseq_of(request).number,
+            local_seq=sequence,
             remote_seq=None,
             local_contact=request.headers.get("Contact") or "",
-            invite_seq=cseq_of(request).number,
+            invite_seq=sequence,
         )
 
     def update_target(self, message: Request | Response) -> None:

@@ -13,6 +13,7 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tonalite.sip.headers import HeaderError, Via, cseq_of, first_contact_of, from_of, to_of, top_via
 from tonalite.sip.message import Message, Request, Response, serialise
@@ -38,14 +39,16 @@ from tonalite.sip.transaction import (
     cancelled_key,
     client_key,
     server_key,
+    trying,
 )
 from tonalite.sip.transport import Transport
 from tonalite.sip.uri import AbsoluteUri, SipUri, UriError, parse_uri
 
 
-@dataclass(frozen=True, slots=True)
-class Peer:
-    """Where a message came from or goes to; `connection` names the TCP/TLS connection it travels on."""
+class Peer(NamedTuple):
+    """Where a message came from or goes to; `connection` names the TCP/TLS connection it travels on.
+
+    A named tuple: one is made for every datagram, and a frozen dataclass costs twice as much to build."""
 
     transport: Transport
     host: str
@@ -57,7 +60,7 @@ class Peer:
         return self.transport != Transport.UDP
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IncomingRequest:
     """A new request; answer it with `send_response(transaction, …)`."""
 
@@ -66,7 +69,7 @@ class IncomingRequest:
     peer: Peer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IncomingAck:
     """An ACK for a 2xx: it belongs to the dialog, not to a transaction (§17.2.1, §13.3.1.4)."""
 
@@ -74,7 +77,7 @@ class IncomingAck:
     peer: Peer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IncomingCancel:
     """The CANCEL of a pending INVITE was answered 200; the application must now end the INVITE (487)."""
 
@@ -82,13 +85,13 @@ class IncomingCancel:
     request: Request
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IncomingResponse:
     transaction: int
     response: Response
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TransactionFailed:
     """No final response came (client: treat as 408), no ACK for a final response (server INVITE), or the
     transport could not carry the transaction's messages (`timed_out` is then False)."""
@@ -122,6 +125,7 @@ class SipEndpoint:
     _outgoing: deque[tuple[bytes, Peer]] = field(default_factory=deque)
     _events: deque[Event] = field(default_factory=deque)
     _cancel_on_provisional: set[int] = field(default_factory=set)
+    _trying_due: list[tuple[int, Request]] = field(default_factory=list)
 
     # What the I/O layer calls.
 
@@ -142,8 +146,18 @@ class SipEndpoint:
             if isinstance(message, Request) and message.method != "ACK":
                 self._send(response_to(message, 400, f"Bad Header: {error}"[:80]), peer)
 
-    def outgoing(self) -> list[tuple[bytes, Peer]]:
-        """Drain what must be sent, in order."""
+    def outgoing(self, now: float) -> list[tuple[bytes, Peer]]:
+        """Drain what must be sent, in order.
+
+        A new INVITE gets its 100 Trying here (§17.2.1) unless the application has answered it meanwhile:
+        the I/O layer drains after handing the events over, so an INVITE answered at once (a 407, a 404)
+        costs one datagram, not two."""
+        for transaction_id, invite in self._trying_due:
+            entry = self._entries.get(transaction_id)
+            transaction = entry.transaction if entry is not None else None
+            if isinstance(transaction, ServerInviteTransaction) and not transaction.responded:
+                self.send_response(transaction_id, trying(invite), now)
+        self._trying_due.clear()
         drained = list(self._outgoing)
         self._outgoing.clear()
         return drained
@@ -263,11 +277,13 @@ class SipEndpoint:
             self._receive_cancel(request, peer, now)
             return
         transaction: ServerTransaction = (
-            ServerInviteTransaction(request, peer.reliable, now, self.timers)
+            ServerInviteTransaction(request, peer.reliable, now, self.timers, send_trying=False)
             if request.method == "INVITE"
             else ServerNonInviteTransaction(request, peer.reliable, now, self.timers)
         )
         transaction_id = self._register(transaction, peer, key, client=False)
+        if request.method == "INVITE":
+            self._trying_due.append((transaction_id, request))
         self._events.append(IncomingRequest(transaction_id, request, peer))
 
     def _receive_cancel(self, cancel: Request, peer: Peer, now: float) -> None:

@@ -129,6 +129,8 @@ def cseq_of(message: Message) -> CSeq:
     value = message.headers.get("CSeq")
     if value is None:
         raise HeaderError("missing CSeq")
+    if len(value) <= _CACHED_VALUE_LENGTH:
+        return _cached_cseq(value)
     return CSeq.parse(value)
 
 
@@ -185,12 +187,18 @@ _CACHED_VALUE_LENGTH = 512
 
 
 @functools.lru_cache(maxsize=1024)
+def _cached_cseq(value: str) -> CSeq:
+    """Every layer reads the CSeq, and its values repeat (`1 REGISTER`, `2 INVITE`)."""
+    return CSeq.parse(value)
+
+
+@functools.lru_cache(maxsize=1024)
 def _cached_via(value: str) -> Via:
     """The endpoint, the transaction layer and the application each read a request's top Via."""
     return Via.parse(value)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16384)
 def _cached_name_addr(value: str, addr_spec_allowed: bool) -> NameAddr:
     return _parse_name_addr(value, addr_spec_allowed)
 

@@ -146,8 +146,11 @@ def split_outside_quotes(value: str, separator: str, *, angle_brackets: bool) ->
 
     Returns the stripped parts, empty ones included, and whether a quoted string was left open.
     """
-    if '"' not in value and not (angle_brackets and "<" in value):  # nothing can hide a separator
-        return [part.strip() for part in value.split(separator)], False
+    if '"' not in value:
+        if separator not in value:  # the usual single value
+            return [value.strip()], False
+        if not (angle_brackets and "<" in value):  # nothing can hide a separator
+            return [part.strip() for part in value.split(separator)], False
     parts: list[str] = []
     depth_angle = 0
     in_quotes = False

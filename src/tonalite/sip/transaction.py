@@ -88,21 +88,21 @@ class ServerNonInviteState(Enum):
     TERMINATED = "Terminated"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendMessage:
     """Pass this message to the transport; the endpoint knows where the transaction's peer is."""
 
     message: Message
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ResponseReceived:
     """A response for the TU: each 1xx, the first 300-699, and every 2xx including retransmissions."""
 
     response: Response
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AckReceived:
     """An ACK that matched an INVITE server transaction in Accepted (RFC 6026 §7.1): it acknowledges the
     TU's 2xx (this happens with RFC 2543 peers, whose ACK has no branch of its own)."""
@@ -110,17 +110,17 @@ class AckReceived:
     request: Request
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimedOut:
     """Timer B or F (no final response; §8.1.3.1 treats it as a 408) or Timer H (no ACK) fired."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TransportError:
     """The endpoint reported that the transport could not carry this transaction's messages."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Terminated:
     """The transaction is over: forget it. Always the last output."""
 
@@ -251,6 +251,11 @@ class _ServerTransaction(_Transaction[StateT]):
         if not self.terminated:
             self._emit(TransportError())
 
+    @property
+    def responded(self) -> bool:
+        """Whether any response (a 100 Trying included) has been sent."""
+        return self._last_response is not None
+
     def _respond(self, response: Response) -> None:
         self._last_response = response
         self._send(response)
@@ -375,7 +380,7 @@ class ServerInviteTransaction(_ServerTransaction[ServerInviteState]):
     ) -> None:
         super().__init__(reliable, timers, ServerInviteState.PROCEEDING)
         if send_trying:
-            self._respond(_trying(request))
+            self._respond(trying(request))
 
     def _step(self, trigger: Message | Timer, now: float) -> None:
         match self.state, trigger:
@@ -566,7 +571,7 @@ def build_cancel(request: Request) -> Request:
     return Request("CANCEL", request.uri, Headers(headers))
 
 
-def _trying(request: Request) -> Response:
+def trying(request: Request) -> Response:
     """§8.2.6: a 100 copies the request's Via, From, To, Call-ID, CSeq and Timestamp."""
     return Response(100, "Trying", Headers(_fields(request, "Via", "From", "To", "Call-ID", "CSeq", "Timestamp")))
 
