@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import secrets
 import ssl
 from collections.abc import Callable
@@ -39,10 +40,13 @@ from tonalite.services.trunks import TrunkService
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
 from tonalite.sip.endpoint import SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
+from tonalite.sip.transaction import TimerValues
 from tonalite.sip.transport import Transport
 from tonalite.store.database import Database
 
 REGISTRATION_SWEEP_S = 15.0
+GC_YOUNG_THRESHOLD = 50_000
+GC_OLDER_THRESHOLD = 20
 REGISTRATION_FLUSH_S = 0.2
 CALL_RECORD_FLUSH_S = 0.5
 HISTORY_TRIM_S = 3600.0
@@ -131,7 +135,11 @@ def _sent_by(settings: Settings) -> Callable[[Transport], str]:
 
 def build_sip(platform: Platform, location: LocationService, recorder: CallRecorder) -> SipTransport:
     settings = platform.settings
-    endpoint = SipEndpoint(sent_by=_sent_by(settings), new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(10))
+    endpoint = SipEndpoint(
+        sent_by=_sent_by(settings),
+        new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(10),
+        timers=TimerValues(t1=settings.sip_t1_ms / 1000),
+    )
     digest = DigestAuthenticator(
         nonce_secret(settings), algorithms=tuple(DigestAlgorithm(name) for name in settings.sip_digest_algorithms)
     )
@@ -156,6 +164,7 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         timers=LoopTimers(after_each=lambda: transports[0].pump()),
         domain=settings.sip_domain,
         on_call_ended=recorder.record,
+        ring_timeout_s=settings.ring_timeout_s,
     )
     signalling = Signalling(endpoint, registrar, b2bua, platform.clock, f"Tonalite/{__version__}")
     # TLS (RFC 3261 §26.3.1, TLS 1.2 and up): the listeners' context holds the node's certificate; the
@@ -183,6 +192,7 @@ async def serve(platform: Platform) -> None:
     recorder = CallRecorder(platform.services.call_records)
     sip = build_sip(platform, location, recorder)
     await sip.start(platform.settings.sip_listen)
+    gc.freeze()  # what start-up built lives as long as the process: out of every collection
 
     async def expire_registrations() -> None:
         location.expire(platform.clock.wall())
@@ -213,7 +223,16 @@ async def serve(platform: Platform) -> None:
         platform.db.dispose()
 
 
+def tune_garbage_collection() -> None:
+    """Fewer, larger cyclic collections. SIP keeps tens of thousands of finished transactions alive for
+    their Timer J/K (32 s over UDP) and allocates a few hundred objects per message: with CPython's default
+    threshold (700 allocations) the collector ran ~100 times a second under load and took ~15 % of the
+    process's CPU."""
+    gc.set_threshold(GC_YOUNG_THRESHOLD, GC_OLDER_THRESHOLD, GC_OLDER_THRESHOLD)
+
+
 def run(platform: Platform) -> None:
+    tune_garbage_collection()
     try:
         import uvloop
     except ImportError:

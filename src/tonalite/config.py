@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     register_max_expires: int = Field(default=1800, ge=1)
     sip_nonce_secret: SecretStr = SecretStr("")
     sip_digest_algorithms: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["SHA-256", "MD5"])
+    sip_t1_ms: int = Field(default=500, ge=10, le=4000)
+    """RFC 3261 T1, the round-trip estimate every SIP timer derives from (Timer B, no answer at all from a
+    phone, is 64*T1). At most T2 (4 s); below 500 ms only where round trips are known to be shorter."""
+    ring_timeout_s: int = Field(default=180, ge=1, le=3600)
+    """How long a call rings unanswered before the caller hears 480 and the callee's phone is cancelled."""
     tls_certificate: Path | None = None
     tls_private_key: Path | None = None
     node_name: str = Field(default_factory=socket.gethostname)

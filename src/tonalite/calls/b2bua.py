@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -47,6 +48,8 @@ from tonalite.store.models import CallDirection, CallResult
 log = logging.getLogger(__name__)
 
 RING_TIMEOUT_S = 180.0
+FORGET_SWEEP_S = 1.0
+"""The shortest time between two sweeps of the ended calls: under load, one timer a second forgets them all."""
 RELAYED_IN_DIALOG = frozenset({"INVITE", "UPDATE", "INFO"})
 _BODY_HEADERS = ("Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language")
 
@@ -123,6 +126,7 @@ class B2bua:
         domain: str,
         on_call_ended: Callable[[Call], None],
         timer_values: TimerValues | None = None,
+        ring_timeout_s: float = RING_TIMEOUT_S,
     ) -> None:
         self._endpoint = endpoint
         self._authenticator = authenticator
@@ -134,11 +138,20 @@ class B2bua:
         self._domain = domain
         self._on_call_ended = on_call_ended
         self._t = timer_values or endpoint.timers
+        self._ring_timeout_s = ring_timeout_s
+        # What the node's addresses make of every call, worked out once: they are fixed at start.
+        self._own_hosts = frozenset(
+            {domain.lower()}
+            | {endpoint.sent_by(transport).rpartition(":")[0].strip("[]").lower() for transport in Transport}
+        )
+        self._contacts = {transport: _own_contact(endpoint.sent_by(transport), transport) for transport in Transport}
         self._by_caller_transaction: dict[int, _Bridge] = {}
         self._by_callee_transaction: dict[int, _Bridge] = {}
         self._dialogs: dict[DialogId, tuple[_Bridge, bool]] = {}
         self._relays: dict[int, _Relay] = {}
         self._calls_per_line: dict[int, int] = {}
+        self._ended: deque[tuple[float, _Bridge]] = deque()
+        self._sweep: TimerHandle | None = None
 
     # Events from the endpoint.
 
@@ -157,13 +170,13 @@ class B2bua:
 
     def on_ack(self, event: IncomingAck) -> None:
         try:
-            found = self._dialog_of(event.request)
+            dialog_id = _dialog_id(event.request, to_of(event.request).tag or "")
         except (HeaderError, UriError):
             return
+        found = self._dialogs.get(dialog_id)
         if found is None:
             return
         bridge, from_caller = found
-        dialog_id = _dialog_id(event.request)
         retransmission = bridge.unacked.pop(dialog_id, None)
         if retransmission is not None and retransmission.handle is not None:
             retransmission.handle.cancel()
@@ -219,10 +232,7 @@ class B2bua:
         """Our domain in the From, or our own address (a phone set up with the server's IP rather than the
         domain), or credentials."""
         uri = from_of(request).uri
-        ours = {self._domain.lower()} | {
-            self._endpoint.sent_by(transport).rpartition(":")[0].strip("[]").lower() for transport in Transport
-        }
-        return (isinstance(uri, SipUri) and uri.host.lower() in ours) or (
+        return (isinstance(uri, SipUri) and uri.host.lower() in self._own_hosts) or (
             Challenge.PROXY.credentials_header in request.headers
         )
 
@@ -301,7 +311,7 @@ class B2bua:
         for line_id in call.lines:
             self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
         self._invite_callee(bridge, self._callee_invite(event.request, call, target, to, peer), peer)
-        bridge.ring_timer = self._timers.call_later(RING_TIMEOUT_S, lambda: self._ring_timeout(bridge))
+        bridge.ring_timer = self._timers.call_later(self._ring_timeout_s, lambda: self._ring_timeout(bridge))
 
     def _invite_callee(self, bridge: _Bridge, invite: Request, peer: Peer) -> None:
         transaction = self._endpoint.send_request(invite, peer, self._clock.now())
@@ -328,9 +338,9 @@ class B2bua:
                 ("Contact", self._contact(peer.transport)),
                 ("P-Asserted-Identity", f'"{display}" {identity}'),
                 ("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"),
+                *_body_headers(request),
             ]
         )
-        _copy_body_headers(request, headers)
         return Request("INVITE", target, headers, request.body)
 
     # The callee's answers to the INVITE.
@@ -418,7 +428,7 @@ class B2bua:
 
     def _in_dialog(self, event: IncomingRequest, to_tag: str) -> None:
         request = event.request
-        found = self._dialog_of(request)
+        found = self._dialogs.get(_dialog_id(request, to_tag))
         if found is None:
             self._answer(event.transaction, response_to(request, 481))
             return
@@ -477,11 +487,15 @@ class B2bua:
             self._endpoint.cancel(bridge.callee.transaction, self._clock.now())
 
     def _ring_timeout(self, bridge: _Bridge) -> None:
+        """Nobody picked up: 480 if the phone rang (RFC 3398's "no answer"), 408 if it never responded at all
+        (its CANCEL then waits in the endpoint for a provisional response, RFC 3261 §9.1)."""
         if bridge.call.state not in (CallState.ROUTING, CallState.RINGING):
             return
+        rang = bridge.call.state == CallState.RINGING
         self._cancel_callee(bridge)
-        self._answer(bridge.caller.transaction, self._to_caller(bridge, 480, reason="No Answer"))
-        self._end(bridge, CallResult.NO_ANSWER, 480)
+        status = 480 if rang else 408
+        self._answer(bridge.caller.transaction, self._to_caller(bridge, status, reason="No Answer" if rang else None))
+        self._end(bridge, CallResult.NO_ANSWER, status)
 
     # Sending.
 
@@ -525,13 +539,9 @@ class B2bua:
         self._endpoint.send_response(transaction, response, self._clock.now())
 
     def _contact(self, transport: Transport) -> str:
-        suffix = "" if transport == Transport.UDP else f";transport={transport.value}"
-        return f"<sip:{self._endpoint.sent_by(transport)}{suffix}>"
+        return self._contacts[transport]
 
     # Book-keeping.
-
-    def _dialog_of(self, request: Request) -> tuple[_Bridge, bool] | None:
-        return self._dialogs.get(_dialog_id(request))
 
     def _end(self, bridge: _Bridge, result: CallResult, sip_code: int | None) -> None:
         if not bridge.call.end(self._clock.wall(), result, sip_code):
@@ -544,7 +554,7 @@ class B2bua:
                 self._calls_per_line[line_id] = remaining
             else:
                 self._calls_per_line.pop(line_id, None)
-        self._timers.call_later(self._t.timeout, lambda: self._forget(bridge))
+        self._forget_later(bridge)
         self._record(bridge.call)
 
     def _record(self, call: Call) -> None:
@@ -552,6 +562,22 @@ class B2bua:
             self._on_call_ended(call)
         except Exception:
             log.exception("recording call %s failed", call.id)
+
+    def _forget_later(self, bridge: _Bridge) -> None:
+        """Calls are kept the same time after their end, so the ended ones form a queue in the order they are
+        due: one loop timer at a time sweeps it, rather than one per call."""
+        self._ended.append((self._clock.now() + self._t.timeout, bridge))
+        if self._sweep is None:
+            self._sweep = self._timers.call_later(self._t.timeout, self._forget_due)
+
+    def _forget_due(self) -> None:
+        now = self._clock.now()
+        while self._ended and self._ended[0][0] <= now:
+            self._forget(self._ended.popleft()[1])
+        self._sweep = None
+        if self._ended:
+            wait = max(self._ended[0][0] - now, FORGET_SWEEP_S)
+            self._sweep = self._timers.call_later(wait, self._forget_due)
 
     def _forget(self, bridge: _Bridge) -> None:
         """Drop a call's indexes once late retransmissions can no longer arrive (64*T1 after its end)."""
@@ -567,6 +593,11 @@ class B2bua:
         bridge.unacked.clear()
 
 
+def _own_contact(sent_by: str, transport: Transport) -> str:
+    suffix = "" if transport == Transport.UDP else f";transport={transport.value}"
+    return f"<sip:{sent_by}{suffix}>"
+
+
 def _relayed_failure(status: int) -> int:
     """What the caller hears of the callee side's failure: a redirection is not followed (480), and a challenge
     the platform could not answer is no question for the caller's phone, whose credentials are not asked
@@ -576,9 +607,9 @@ def _relayed_failure(status: int) -> int:
     return 503 if status in (401, 407) else status
 
 
-def _dialog_id(request: Request) -> DialogId:
-    """The dialog a request names, seen from us: its To tag is ours, its From tag the other side's."""
-    return (request.headers.get("Call-ID") or "", to_of(request).tag or "", from_of(request).tag or "")
+def _dialog_id(request: Request, to_tag: str) -> DialogId:
+    """The dialog a request names, seen from us: its To tag (`to_tag`) is ours, its From tag the other side's."""
+    return (request.headers.get("Call-ID") or "", to_tag, from_of(request).tag or "")
 
 
 def _dialled(request_uri: str) -> str:
@@ -591,13 +622,12 @@ def _dialled(request_uri: str) -> str:
     return ""
 
 
-def _copy_body(source: Request | Response, target: Request | Response) -> None:
+def _copy_body(source: Request | Response, target: Response) -> None:
+    """The body of `source` and the headers that describe it, onto a new response (which has none of them)."""
     target.body = source.body
-    _copy_body_headers(source, target.headers)
+    for name, value in _body_headers(source):
+        target.headers.add(name, value)
 
 
-def _copy_body_headers(source: Request | Response, headers: Headers) -> None:
-    for name in _BODY_HEADERS:
-        value = source.headers.get(name)
-        if value is not None:
-            headers.set(name, value)
+def _body_headers(message: Request | Response) -> list[tuple[str, str]]:
+    return [(name, value) for name in _BODY_HEADERS if (value := message.headers.get(name)) is not None]

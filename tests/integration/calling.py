@@ -1,0 +1,128 @@
+"""Placing calls between the site's lines with sipp, and reading what sipp and the server saw of them.
+
+The same steps as tests/integration/test_calls.py: register a line's phone from the port its sipp UAS will
+answer on, call from line 0 with digest credentials, then poll the call records, which the server writes in
+batches after the calls end. Also: the messages a sipp run sent and received, from its -trace_msg log.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from tests.integration.conftest import POLL_TIMEOUT_S, Site
+from tests.peers.sipp import Sipp, run_sipp, users_file
+from tests.peers.tonalite_server import free_port
+from tonalite.services.lines import LineCredentials
+from tonalite.services.numbering import format_national
+from tonalite.store.models import CallRecord
+
+
+def with_phone_directories(sites: Iterator[Site]) -> Iterator[Site]:
+    """The site of a fixture, with a working directory per line for the sipp runs that play its phone."""
+    for site in sites:
+        for index in range(len(site.lines)):
+            (site.work_dir / f"line{index}").mkdir()
+        yield site
+
+
+def national(line: LineCredentials) -> str:
+    return format_national(line.number).replace(" ", "")
+
+
+def register(site: Site, index: int, port: int | None = None) -> int:
+    """Register line `index` from `port` (the port its phone will answer calls on); returns the port."""
+    port = port or free_port()
+    users = users_file(site.work_dir / f"line{index}", [site.lines[index]])
+    run = run_sipp("register", site.server.sip_port, users, users.parent, keys={"expires": "600"}, local_port=port)
+    assert run.all_passed, run.output
+    site.wait_registrations(index, bool)
+    return port
+
+
+def caller(site: Site, scenario: str, dialled: str, **options: object) -> Sipp:
+    """Line 0's phone, about to play `scenario` towards `dialled` (a sipp -sf scenario of tests/sipp)."""
+    users = users_file(site.work_dir / "line0", [site.lines[0]])
+    return Sipp(
+        scenario,
+        site.server.sip_port,
+        users.parent,
+        users,
+        keys={"dialled": dialled},
+        extra=["-auth_uri", f"{dialled}@{site.lines[0].domain}"],
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def call_records(site: Site, count: int) -> list[CallRecord]:
+    """The call records, once at least `count` are there (bounded poll)."""
+    deadline = time.monotonic() + POLL_TIMEOUT_S
+    while True:
+        platform = site.server.platform
+        try:
+            with platform.db.session() as session:
+                records = list(session.scalars(select(CallRecord).order_by(CallRecord.id)))
+        finally:
+            platform.db.dispose()
+        if len(records) >= count or time.monotonic() > deadline:
+            return records
+        time.sleep(0.05)
+
+
+@dataclass(frozen=True, slots=True)
+class TracedMessage:
+    """One SIP message in a sipp -trace_msg log: whether sipp received or sent it, and its parts."""
+
+    received: bool
+    start_line: str
+    headers: dict[str, str]
+    """The first value of each header, by lower-case name."""
+    body: bytes
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+_ENTRY = re.compile(r"^-{20,}[^\n]*\n([^\n]*)\n\n", re.MULTILINE)
+"""An entry of the log: a line of dashes (and a time), a title, a blank line, then the message. Titles read
+`UDP message received [N] bytes :`, `UDP message sent (N bytes):`, or `Unexpected UDP message received:`
+for a message the scenario did not expect (logged a second time)."""
+_TITLE = re.compile(r"^(?:UDP|TCP|TLS) message (received|sent) ")
+
+
+def traced_messages(run: Sipp) -> list[TracedMessage]:
+    """What a finished sipp run with -trace_msg sent and received, in order."""
+    assert run.process is not None and "-trace_msg" in run.extra
+    log = run.directory / f"{run.scenario}-{run.local_port}_{run.process.pid}_messages.log"
+    text = log.read_bytes().decode("utf-8", errors="replace")
+    entries = list(_ENTRY.finditer(text))
+    messages = []
+    for entry, following in zip(entries, [*entries[1:], None], strict=True):
+        title = _TITLE.match(entry.group(1))
+        if title is None:
+            continue
+        raw = text[entry.end() : following.start() if following is not None else len(text)]
+        head, _, body = raw.partition("\r\n\r\n")
+        start_line, *lines = head.split("\r\n")
+        headers: dict[str, str] = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers.setdefault(name.strip().lower(), value.strip())
+        length = int(headers.get("content-length") or 0)
+        messages.append(
+            TracedMessage(title.group(1) == "received", start_line.strip(), headers, body.encode()[:length])
+        )
+    return messages
+
+
+def received(run: Sipp, start: str, cseq: str | None = None) -> list[TracedMessage]:
+    """The messages `run` received whose start line begins with `start` (and whose CSeq is `cseq`)."""
+    return [
+        message
+        for message in traced_messages(run)
+        if message.received and message.start_line.startswith(start) and cseq in (None, message.header("CSeq"))
+    ]
