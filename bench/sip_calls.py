@@ -17,7 +17,7 @@ import time
 from tests.peers.sipp import Sipp, users_file
 from tests.peers.tonalite_server import free_port
 
-from bench.support import cpu_seconds, server_with_lines
+from bench.support import cpu_seconds, pin_apart, server_with_lines
 from tonalite.services.numbering import format_national
 
 
@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--total", type=int, default=3000)
     args = parser.parse_args()
     with server_with_lines(2, simultaneous_calls=100) as (server, lines):
+        assert server.process is not None
+        pinning = pin_apart(server.process.pid)
         caller, callee = lines
         directory = server.data_dir
         callee_port = free_port()
@@ -45,12 +47,11 @@ def main() -> None:
             rate=args.rate, keys={"dialled": dialled}, timeout_s=timeout,
             extra=["-auth_uri", f"{dialled}@{caller.domain}", "-l", "10000"],
         )  # fmt: skip
-        assert server.process is not None
         cpu_before, started = cpu_seconds(server.process.pid), time.perf_counter()
         run = uac.run()
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu_before
         uas.finish()
-    print(f"calls INVITE-407-INVITE-200-ACK-BYE through the B2BUA, sipp -r {args.rate} -m {args.total}")
+    print(f"calls INVITE-407-INVITE-200-ACK-BYE through the B2BUA, sipp -r {args.rate} -m {args.total}; {pinning}")
     print(f"  calls           {run.successful} ok, {run.failed} failed")
     print(f"  rate            {run.successful / elapsed:8.0f} calls/s over {elapsed:.1f} s (sipp on the same cores)")
     print(f"  server CPU      {cpu / max(run.successful, 1) * 1e6:8.0f} µs per call (both legs)")

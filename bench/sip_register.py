@@ -17,7 +17,7 @@ import time
 
 from tests.peers.sipp import Sipp, users_file
 
-from bench.support import cpu_seconds, server_with_lines
+from bench.support import cpu_seconds, pin_apart, server_with_lines
 
 
 def main() -> None:
@@ -27,17 +27,18 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000)
     args = parser.parse_args()
     with server_with_lines(args.lines) as (server, lines):
+        assert server.process is not None
+        pinning = pin_apart(server.process.pid)
         users = users_file(server.data_dir, lines)
         sipp = Sipp(
             "register", server.sip_port, server.data_dir, users, calls=args.total, rate=args.rate,
             keys={"expires": "600"}, timeout_s=240, extra=["-l", "5000"],
         )  # fmt: skip
-        assert server.process is not None
         cpu_before, started = cpu_seconds(server.process.pid), time.perf_counter()
         run = sipp.run()
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu_before
     retransmissions = sum(int(n) for n in re.findall(r"REGISTER ---------->\s+\d+\s+(\d+)", run.output))
-    print(f"REGISTER with MD5 digest, {args.lines} lines, sipp -r {args.rate} -m {args.total}")
+    print(f"REGISTER with MD5 digest, {args.lines} lines, sipp -r {args.rate} -m {args.total}; {pinning}")
     print(f"  registrations   {run.successful} ok, {run.failed} failed, {retransmissions} REGISTER retransmissions")
     rate = run.successful / elapsed
     print(f"  rate            {rate:8.0f} registrations/s over {elapsed:.1f} s (sipp on the same cores)")

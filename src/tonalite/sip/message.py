@@ -250,18 +250,21 @@ class Headers:
         return items[0] if items else None
 
     def add(self, name: str, value: str) -> None:
-        self._fields.append((*(_NAMES.get(name) or _names(name)), value))
-        self._index = None
+        key, canonical = _NAMES.get(name) or _names(name)
+        self._fields.append((key, canonical, value))
+        if self._index is not None:
+            self._index.setdefault(key, []).append(value)
 
     def prepend(self, name: str, value: str) -> None:
         """Insert before the first field of that name (a new topmost Via), else at the top."""
-        field = (*_names(name), value)
-        self._index = None
-        for index, (key, _, _) in enumerate(self._fields):
-            if key == field[0]:
-                self._fields.insert(index, field)
+        key, canonical = _NAMES.get(name) or _names(name)
+        if self._index is not None:
+            self._index.setdefault(key, []).insert(0, value)
+        for index, (field_key, _, _) in enumerate(self._fields):
+            if field_key == key:
+                self._fields.insert(index, (key, canonical, value))
                 return
-        self._fields.insert(0, field)
+        self._fields.insert(0, (key, canonical, value))
 
     def set(self, name: str, value: str) -> None:
         """Replace every field of that name by one, keeping the first one's place."""
@@ -291,11 +294,19 @@ class Headers:
         for index, (key, field_name, value) in enumerate(self._fields):
             if key == wanted:
                 items = split_list(value)
+                lookup = self._index if self._index is not None else {}
+                values = lookup.get(key)
                 if len(items) <= 1:
                     del self._fields[index]
+                    if values is not None:
+                        del values[0]
+                        if not values:
+                            del lookup[key]
                 else:
-                    self._fields[index] = (key, field_name, ", ".join(items[1:]))
-                self._index = None
+                    rest = ", ".join(items[1:])
+                    self._fields[index] = (key, field_name, rest)
+                    if values is not None:
+                        values[0] = rest
                 return items[0] if items else None
         return None
 

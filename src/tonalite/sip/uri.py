@@ -406,7 +406,11 @@ class NameAddr:
 
     def param(self, name: str) -> str | None:
         """A header parameter's value as written (quotes kept); None when absent or valueless."""
-        return next((value for param, value in self.params if param == name.lower()), None)
+        wanted = name.lower()
+        for param, value in self.params:
+            if param == wanted:
+                return value
+        return None
 
     def with_tag(self, tag: str) -> NameAddr:
         if not _TOKEN.fullmatch(tag):
