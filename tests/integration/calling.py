@@ -1,15 +1,14 @@
 """Placing calls between the site's lines with sipp, and reading what sipp and the server saw of them.
 
-The same steps as tests/integration/test_calls.py: register a line's phone from the port its sipp UAS will
-answer on, call from line 0 with digest credentials, then poll the call records, which the server writes in
-batches after the calls end. Also: the messages a sipp run sent and received, from its -trace_msg log.
+Register a line's phone from the port its sipp UAS will answer on, call from line 0 with digest credentials,
+then poll the call records, which the server writes in batches after the calls end. Also: the messages a sipp
+run sent and received, from its -trace_msg log.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,14 +19,6 @@ from tests.peers.tonalite_server import free_port
 from tonalite.services.lines import LineCredentials
 from tonalite.services.numbering import format_national
 from tonalite.store.models import CallRecord
-
-
-def with_phone_directories(sites: Iterator[Site]) -> Iterator[Site]:
-    """The site of a fixture, with a working directory per line for the sipp runs that play its phone."""
-    for site in sites:
-        for index in range(len(site.lines)):
-            (site.work_dir / f"line{index}").mkdir()
-        yield site
 
 
 def national(line: LineCredentials) -> str:
@@ -58,8 +49,26 @@ def caller(site: Site, scenario: str, dialled: str, **options: object) -> Sipp:
     )
 
 
-def call_records(site: Site, count: int) -> list[CallRecord]:
-    """The call records, once at least `count` are there (bounded poll)."""
+def place_call(
+    site: Site, caller_scenario: str, callee_scenario: str, callee_port: int, dialled: str = "", trace: bool = False
+) -> tuple[Sipp, Sipp]:
+    """Line 0 calls line 1, whose phone (a sipp UAS on `callee_port`) plays `callee_scenario`: both must pass.
+    Returns the caller's and the callee's sipp, whose messages `received` reads if `trace`."""
+    traced = ["-trace_msg"] if trace else []
+    callee = Sipp(
+        callee_scenario, site.server.sip_port, site.work_dir / "line1", local_port=callee_port, extra=[*traced]
+    ).start()
+    calling = caller(site, caller_scenario, dialled or national(site.lines[1]))
+    calling.extra += traced
+    placed = calling.run()
+    answered = callee.finish()
+    assert placed.all_passed, placed.output
+    assert answered.all_passed, answered.output
+    return calling, callee
+
+
+def call_records(site: Site, count: int = 0) -> list[CallRecord]:
+    """The call records, once at least `count` are there (bounded poll); all there are now, by default."""
     deadline = time.monotonic() + POLL_TIMEOUT_S
     while True:
         platform = site.server.platform

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,3 +73,17 @@ def site(sqlite_template: Path, tmp_path: Path) -> Iterator[Site]:
 def default_site(sqlite_template: Path, tmp_path: Path) -> Iterator[Site]:
     """The server as shipped: SHA-256 offered first."""
     yield from _site(sqlite_template, tmp_path, {})
+
+
+def with_phone_directories(sites: Iterable[Site]) -> Iterator[Site]:
+    """The site of a fixture, with a working directory per line for the sipp runs that play its phone."""
+    for site in sites:
+        for index in range(len(site.lines)):
+            (site.work_dir / f"line{index}").mkdir()
+        yield site
+
+
+@pytest.fixture
+def phones(site: Site) -> Iterator[Site]:
+    """The default site with a working directory per line for the sipp phones."""
+    yield from with_phone_directories([site])

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tests.integration.calling import call_records, caller, national, received, register, with_phone_directories
-from tests.integration.conftest import Site, _site
+from tests.integration.calling import call_records, caller, national, received, register
+from tests.integration.conftest import Site, _site, with_phone_directories
 from tests.peers.sipp import Sipp
 from tonalite.config import Settings
 from tonalite.store.models import CallResult

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.integration.calling import call_records, caller, national, register
 from tests.integration.conftest import Site
-from tests.integration.test_calls import _caller, _national, _records, _register
 from tests.peers.sipp import Sipp
 from tests.peers.tonalite_server import DOMAIN, free_port
 from tonalite.store.models import CallDirection, CallRecord, CallResult
@@ -106,7 +106,7 @@ def _answered_call(site: Site, caller: Sipp, far_end: Sipp) -> CallRecord:
     answered = far_end.finish()
     assert placed.all_passed, placed.output
     assert answered.all_passed, answered.output
-    (record,) = _records(site, 1)
+    (record,) = call_records(site, 1)
     return record
 
 
@@ -120,13 +120,13 @@ def _digest_params(value: str) -> dict[str, str]:
 
 def test_a_line_calls_an_outside_number_through_the_trunk(carrier: Carrier) -> None:
     site = carrier.site
-    _register(site, 0)
+    register(site, 0)
     far_end = carrier.far_end(
         "trunk_uas",
         REQUEST_URI=re.escape(f"sip:{OUTSIDE_NUMBER}@{CARRIER_HOST}:{carrier.port}"),
         CALLER=_identity(site.lines[0].number),
     ).start()
-    record = _answered_call(site, _caller(site, "call_uac", "0612345678"), far_end)
+    record = _answered_call(site, caller(site, "call_uac", "0612345678"), far_end)
     line = site.lines[0].number
     assert _summary(record) == (CallDirection.OUTGOING, line, OUTSIDE_NUMBER, CallResult.ANSWERED, 200)
     assert record.callee_line_id is None
@@ -134,19 +134,19 @@ def test_a_line_calls_an_outside_number_through_the_trunk(carrier: Carrier) -> N
 
 def test_an_outside_number_no_trunk_serves_fails_and_is_recorded(carrier: Carrier) -> None:
     site = carrier.site
-    _register(site, 0)
-    refused = _caller(site, "call_refused", "+442079460000", substitutions={"FINAL": "404"}).run()
+    register(site, 0)
+    refused = caller(site, "call_refused", "+442079460000", substitutions={"FINAL": "404"}).run()
     assert refused.all_passed, refused.output
-    (record,) = _records(site, 1)
+    (record,) = call_records(site, 1)
     line = site.lines[0].number
     assert _summary(record) == (CallDirection.OUTGOING, line, "+442079460000", CallResult.FAILED, 404)
 
 
 def test_a_trunk_that_challenges_the_call_gets_the_digest_answer_once(carrier: Carrier) -> None:
     site = carrier.site
-    _register(site, 0)
+    register(site, 0)
     far_end = carrier.far_end("trunk_uas_challenge", USERNAME=TRUNK_USERNAME).start()
-    record = _answered_call(site, _caller(site, "call_uac", OUTSIDE_NUMBER), far_end)
+    record = _answered_call(site, caller(site, "call_uac", OUTSIDE_NUMBER), far_end)
     assert record.result == CallResult.ANSWERED
     first, second = _received_invites(far_end)
     assert (first["call-id"], first["from"]) == (second["call-id"], second["from"])
@@ -171,18 +171,18 @@ def test_credentials_the_trunk_refuses_fail_the_call_with_503(carrier: Carrier) 
     """Answered once, challenged again: the caller's phone hears 503 (the platform failed), not a challenge
     it has no credentials for."""
     site = carrier.site
-    _register(site, 0)
+    register(site, 0)
     far_end = carrier.far_end("trunk_uas_rechallenge").start()
-    refused = _caller(site, "call_refused", OUTSIDE_NUMBER, substitutions={"FINAL": "503"}).run()
+    refused = caller(site, "call_refused", OUTSIDE_NUMBER, substitutions={"FINAL": "503"}).run()
     assert refused.all_passed, refused.output
     assert far_end.finish().all_passed
-    (record,) = _records(site, 1)
+    (record,) = call_records(site, 1)
     assert (record.result, record.sip_code) == (CallResult.FAILED, 503)
 
 
 def test_a_call_from_the_carrier_rings_the_line_that_holds_the_number(carrier: Carrier) -> None:
     site = carrier.site
-    callee_port = _register(site, 1)
+    callee_port = register(site, 1)
     phone = _phone(site, 1, callee_port, caller_number=OUTSIDE_NUMBER).start()
     # The carrier writes the number in E.164 without its +, as many do.
     record = _answered_call(site, carrier.caller("trunk_uac", site.lines[1].number.removeprefix("+")), phone)
@@ -197,11 +197,11 @@ def test_a_call_from_the_carrier_rings_the_line_that_holds_the_number(carrier: C
 )
 def test_calls_in_that_are_refused(carrier: Carrier, case: str, host: str, final: str) -> None:
     site = carrier.site
-    _register(site, 1)
-    dialled = "0199009999" if case == "a number nobody holds" else _national(site.lines[1])
+    register(site, 1)
+    dialled = "0199009999" if case == "a number nobody holds" else national(site.lines[1])
     refused = carrier.caller("trunk_uac_refused", dialled, host, FINAL=final).run()
     assert refused.all_passed, refused.output
-    assert _records(site) == []
+    assert call_records(site) == []
 
 
 def test_a_phone_at_a_trunk_address_is_still_challenged_as_a_phone(carrier: Carrier) -> None:
@@ -211,9 +211,9 @@ def test_a_phone_at_a_trunk_address_is_still_challenged_as_a_phone(carrier: Carr
     platform = site.server.platform
     platform.services.trunks.add("same-host", "127.0.0.1", port=9, source_addresses=["127.0.0.0/8"])
     platform.db.dispose()
-    _register(site, 0)
-    callee_port = _register(site, 1)
+    register(site, 0)
+    callee_port = register(site, 1)
     callee = _phone(site, 1, callee_port, caller_number=site.lines[0].number).start()
-    record = _answered_call(site, _caller(site, "call_uac", _national(site.lines[1])), callee)
+    record = _answered_call(site, caller(site, "call_uac", national(site.lines[1])), callee)
     lines = (site.lines[0].number, site.lines[1].number)
     assert _summary(record) == (CallDirection.INTERNAL, *lines, CallResult.ANSWERED, 200)

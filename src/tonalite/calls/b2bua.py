@@ -52,6 +52,10 @@ FORGET_SWEEP_S = 1.0
 """The shortest time between two sweeps of the ended calls: under load, one timer a second forgets them all."""
 RELAYED_IN_DIALOG = frozenset({"INVITE", "UPDATE", "INFO"})
 _BODY_HEADERS = ("Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language")
+_INFO_PACKAGE_HEADERS = ("Info-Package", "Recv-Info")
+"""RFC 6086: the package an INFO's body belongs to, and the packages a phone accepts (in INVITE, UPDATE and
+their responses), so that each phone learns the other's. Every field goes across as written: an empty
+`Recv-Info:` says the phone accepts none."""
 
 
 class TimerHandle(Protocol):
@@ -455,6 +459,8 @@ class B2bua:
         if request.method in ("INVITE", "UPDATE"):
             own.dialog.update_target(request)
         relayed = other.dialog.new_request(request.method, request.body, request.headers.get("Content-Type"))
+        for name, value in _body_headers(request, _BODY_HEADERS[1:]):  # Content-Type: new_request adds it
+            relayed.headers.add(name, value)
         transaction = self._endpoint.send_request(relayed, other.peer, self._clock.now())
         self._relays[transaction] = _Relay(bridge, from_caller, event.transaction, request)
 
@@ -623,11 +629,16 @@ def _dialled(request_uri: str) -> str:
 
 
 def _copy_body(source: Request | Response, target: Response) -> None:
-    """The body of `source` and the headers that describe it, onto a new response (which has none of them)."""
+    """The body of `source`, the headers that describe it and its info package headers, onto a new response
+    (which has none of them)."""
     target.body = source.body
     for name, value in _body_headers(source):
         target.headers.add(name, value)
 
 
-def _body_headers(message: Request | Response) -> list[tuple[str, str]]:
-    return [(name, value) for name in _BODY_HEADERS if (value := message.headers.get(name)) is not None]
+def _body_headers(message: Request | Response, names: tuple[str, ...] = _BODY_HEADERS) -> list[tuple[str, str]]:
+    """The first field of each of `names` that describe the body, then every info package field."""
+    return [
+        *((name, value) for name in names if (value := message.headers.get(name)) is not None),
+        *((name, value) for name in _INFO_PACKAGE_HEADERS for value in message.headers.get_all(name)),
+    ]
