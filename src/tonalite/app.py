@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import resource
 import secrets
 import ssl
 from collections.abc import Callable
@@ -180,7 +182,18 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         except OSError as error:  # ssl.SSLError too: name the files, which its message does not
             key = settings.tls_private_key or "(in the certificate file)"
             raise OSError(f"TLS certificate {settings.tls_certificate}, key {key}: {error}") from error
-    transports.append(SipTransport(endpoint, platform.clock, signalling.on_event, tls, tls_client))
+    transports.append(
+        SipTransport(
+            endpoint,
+            platform.clock,
+            signalling.on_event,
+            tls,
+            tls_client,
+            message_timeout=settings.sip_message_timeout_s,
+            max_connections_per_source=settings.sip_max_connections_per_source,
+            max_connections=settings.sip_max_connections,
+        )
+    )
     return transports[0]
 
 
@@ -231,8 +244,18 @@ def tune_garbage_collection() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, GC_OLDER_THRESHOLD, GC_OLDER_THRESHOLD)
 
 
+def raise_file_limit() -> None:
+    """Up to the hard limit: each TCP/TLS phone holds a descriptor, and the connection cap is half the limit
+    (a soft limit of 1024, common by default, would cap a node at 512 phones)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def run(platform: Platform) -> None:
     tune_garbage_collection()
+    raise_file_limit()
     try:
         import uvloop
     except ImportError:

@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     phone, is 64*T1). At most T2 (4 s); below 500 ms only where round trips are known to be shorter."""
     ring_timeout_s: int = Field(default=180, ge=1, le=3600)
     """How long a call rings unanswered before the caller hears 480 and the callee's phone is cancelled."""
+    sip_message_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    """How long a TCP/TLS message (or TLS handshake) may take from its first byte before the connection is
+    closed."""
+    sip_max_connections_per_source: int = Field(default=256, ge=1)
+    """TCP/TLS connections accepted from one address (an IPv6 /64): the phones of a site behind one NAT
+    share it."""
+    sip_max_connections: int = Field(default=10_000, ge=1)
+    """TCP/TLS connections in all (never more than half the file descriptor limit)."""
     tls_certificate: Path | None = None
     tls_private_key: Path | None = None
     node_name: str = Field(default_factory=socket.gethostname)

@@ -1,6 +1,7 @@
 """SIP transports (RFC 3261 §18) against `tonalite serve`: UDP, TCP and TLS, rport/received (RFC 3581),
 answers on the connection a request came on, CRLF keep-alives (RFC 5626 §4.4.1), OPTIONS; and, with the
-transport in this process, idle connections and outbound TLS.
+transport in this process, idle connections, outbound TLS, and the limits that keep one client from holding
+connections: the time a message may take, the connections per source and in all.
 
 The TLS certificate is a self-signed one for 127.0.0.1 and localhost made with the openssl command; the test
 phones verify it.
@@ -9,6 +10,7 @@ phones verify it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import socket
@@ -16,7 +18,8 @@ import ssl
 import subprocess
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +30,12 @@ from tests.peers.sip_client import Phone, StreamPhone, UdpPhone
 from tests.peers.tonalite_server import TonaliteServer, copy_database, create_lines, free_port
 from tonalite.clock import SystemClock
 from tonalite.config import ListenAddress
-from tonalite.net.sip_transport import SipTransport
+from tonalite.net.sip_transport import SipTransport, source_of
 from tonalite.sip.auth import DigestAlgorithm
 from tonalite.sip.endpoint import Event, IncomingRequest, IncomingResponse, Peer, SipEndpoint, TransactionFailed
 from tonalite.sip.headers import BRANCH_MAGIC, Via, cseq_of
 from tonalite.sip.message import Headers, Request, Response, serialise
-from tonalite.sip.parser import parse_message
+from tonalite.sip.parser import StreamFramer, parse_message
 from tonalite.sip.responses import response_to
 from tonalite.sip.transport import Transport
 
@@ -395,11 +398,8 @@ async def _closed_within(reader: asyncio.StreamReader, limit: float) -> float:
     return time.monotonic() - start
 
 
-@pytest.fixture
-async def idle_server() -> AsyncIterator[int]:
-    """A TCP listener whose application answers a REGISTER with Authorization 200, else 401, and OPTIONS 200."""
-    endpoint = _endpoint()
-    clock = SystemClock()
+def _stand_in_application(endpoint: SipEndpoint, clock: SystemClock) -> Callable[[Event], None]:
+    """Answers a REGISTER with Authorization 200, else 401, and OPTIONS 200."""
 
     def on_event(event: Event) -> None:
         if isinstance(event, IncomingRequest):
@@ -407,7 +407,15 @@ async def idle_server() -> AsyncIterator[int]:
             status = 401 if request.method == "REGISTER" and "Authorization" not in request.headers else 200
             endpoint.send_response(event.transaction, response_to(request, status, to_tag="x"), clock.now())
 
-    transport = SipTransport(endpoint, clock, on_event, idle_timeout=IDLE_S)
+    return on_event
+
+
+@pytest.fixture
+async def idle_server() -> AsyncIterator[int]:
+    """A TCP listener with the stand-in application."""
+    endpoint = _endpoint()
+    clock = SystemClock()
+    transport = SipTransport(endpoint, clock, _stand_in_application(endpoint, clock), idle_timeout=IDLE_S)
     await transport.start([ListenAddress(Transport.TCP, "127.0.0.1", 0)])
     try:
         yield transport.bound_port(Transport.TCP)
@@ -576,3 +584,270 @@ async def test_a_request_to_a_peer_nothing_answers_on_fails_at_once(transport: T
         assert not any(event.timed_out for event in failed)
     finally:
         await edge.stop()
+
+
+# 7. Limits: the time a message may take, the connections per source and in all (the transport in this process)
+
+LIMIT_S = 0.3
+PER_SOURCE = 3
+REGISTER_AUTHORIZATION = 'Authorization: Digest username="a"\r\n'
+
+
+class _WatchedEndpoint(SipEndpoint):
+    """The stand-in's endpoint; `closed` gets the id of each connection the transport reports closed."""
+
+    closed: asyncio.Queue[int]
+
+    def transport_failed(self, connection: int, now: float) -> None:
+        super().transport_failed(connection, now)
+        self.closed.put_nowait(connection)
+
+
+@dataclass
+class _Edge:
+    transport: SipTransport
+    endpoint: _WatchedEndpoint
+    port: int
+    responses: asyncio.Queue[Response]
+
+
+@asynccontextmanager
+async def _limited_edge(
+    *, kind: Transport = Transport.TCP, tls: ssl.SSLContext | None = None, max_connections: int = 100
+) -> AsyncIterator[_Edge]:
+    """A listener with the stand-in application, a LIMIT_S message limit, PER_SOURCE connections per source,
+    and an idle limit too long to matter here. Responses to what the node sends go to `responses`."""
+    endpoint = _WatchedEndpoint(
+        sent_by=lambda _: "127.0.0.1:5061", new_branch=lambda: BRANCH_MAGIC + secrets.token_hex(8)
+    )
+    endpoint.closed = asyncio.Queue()
+    clock = SystemClock()
+    answer = _stand_in_application(endpoint, clock)
+    responses: asyncio.Queue[Response] = asyncio.Queue()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, IncomingResponse):
+            responses.put_nowait(event.response)
+        answer(event)
+
+    transport = SipTransport(
+        endpoint,
+        clock,
+        on_event,
+        tls_context=tls,
+        idle_timeout=60.0,
+        message_timeout=LIMIT_S,
+        max_connections_per_source=PER_SOURCE,
+        max_connections=max_connections,
+    )
+    await transport.start([ListenAddress(kind, "127.0.0.1", 0)])
+    try:
+        yield _Edge(transport, endpoint, transport.bound_port(kind), responses)
+    finally:
+        await transport.stop()
+
+
+class _LogRecords(logging.Handler):
+    """Keeps the messages of the transport's INFO records containing `text`, `seen` set at the first one."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(logging.INFO)
+        self.text = text
+        self.messages: list[str] = []
+        self.seen = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.messages.append(record.getMessage())
+            self.seen.set()
+
+
+@asynccontextmanager
+async def _transport_log(text: str) -> AsyncIterator[_LogRecords]:
+    records = _LogRecords(text)
+    transport_log = logging.getLogger("tonalite.net.sip_transport")
+    level = transport_log.level
+    transport_log.setLevel(logging.INFO)
+    transport_log.addHandler(records)
+    try:
+        yield records
+    finally:
+        transport_log.removeHandler(records)
+        transport_log.setLevel(level)
+
+
+async def _ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: bytes) -> int:
+    writer.write(data)
+    return (await _read_response(reader)).status
+
+
+async def _closed_by_server(reader: asyncio.StreamReader, limit: float) -> float:
+    """Like _closed_within, a reset counting as a close (the server aborts connections it cuts off)."""
+    start = time.monotonic()
+    with suppress(ConnectionResetError):
+        await _closed_within(reader, limit)
+    return time.monotonic() - start
+
+
+async def _trickle(writer: asyncio.StreamWriter, data: bytes, closed: asyncio.Future[float]) -> int:
+    """Send `data` a byte at a time, LIMIT_S / 6 apart, until the server closed the connection; bytes sent."""
+    sent = 0
+    while not closed.done() and sent < len(data):
+        writer.write(data[sent : sent + 1])
+        sent += 1
+        await asyncio.wait([closed], timeout=LIMIT_S / 6)
+    return sent
+
+
+async def test_a_message_trickled_in_is_cut_off_after_the_message_limit_even_on_a_registered_connection() -> None:
+    """A byte every LIMIT_S / 6 into a message that never ends: each connection is closed LIMIT_S after the
+    first byte of it, the registered one too, though bytes kept coming; the log does not show them."""
+    async with _limited_edge() as edge, _transport_log("still incomplete") as cut_off:
+        anonymous, anonymous_writer = await asyncio.open_connection("127.0.0.1", edge.port)
+        registered, registered_writer = await asyncio.open_connection("127.0.0.1", edge.port)
+        assert await _ask(registered, registered_writer, _request_bytes("REGISTER", 1, REGISTER_AUTHORIZATION)) == 200
+        registered_writer.write(b"\r\n\r\n")  # a keep-alive before the message: its clock starts after
+        assert await asyncio.wait_for(registered.readexactly(2), WAIT_S) == b"\r\n"
+        closes = [asyncio.ensure_future(_closed_by_server(reader, WAIT_S)) for reader in (anonymous, registered)]
+        message = _request_bytes("OPTIONS", 2)
+        sent = await asyncio.gather(
+            _trickle(anonymous_writer, message, closes[0]), _trickle(registered_writer, message, closes[1])
+        )
+        anonymous_after, registered_after = [await close for close in closes]
+        for writer in (anonymous_writer, registered_writer):
+            writer.close()
+    for after, count in zip((anonymous_after, registered_after), sent, strict=True):
+        assert LIMIT_S * 0.9 <= after <= LIMIT_S * 3
+        assert 4 <= count < len(message), "bytes kept coming until the close, and the message never ended"
+    assert len(cut_off.messages) == 2
+    assert not any("OPTIONS" in line or "sip:" in line for line in cut_off.messages), cut_off.messages
+
+
+async def test_slow_but_complete_messages_and_keepalives_keep_a_connection_open() -> None:
+    """Each message within the limit, though the exchange lasts several times it: messages in two halves
+    LIMIT_S * 2/3 apart, the next one starting in the data that ends the one before (its clock starts
+    there), keep-alives in between; the connection stays open and each message is answered."""
+    first_half = LIMIT_S * 2 / 3
+    async with _limited_edge() as edge, _transport_log("still incomplete") as cut_off:
+        reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+        start = time.monotonic()
+        messages = [_request_bytes("OPTIONS", cseq) for cseq in range(1, 5)]
+        writer.write(messages[0][:40])
+        for previous, message in itertools.pairwise(messages):
+            await asyncio.sleep(first_half)
+            writer.write(previous[40:] + message[:40])
+            assert (await _read_response(reader)).status == 200
+        await asyncio.sleep(first_half)
+        writer.write(messages[-1][40:])
+        assert (await _read_response(reader)).status == 200
+        for cseq in range(5, 8):  # one OPTIONS every LIMIT_S * 2/3, a keep-alive between each
+            await asyncio.sleep(first_half / 2)
+            writer.write(b"\r\n\r\n")
+            assert await asyncio.wait_for(reader.readexactly(2), WAIT_S) == b"\r\n"
+            await asyncio.sleep(first_half / 2)
+            assert await _ask(reader, writer, _request_bytes("OPTIONS", cseq)) == 200
+        assert time.monotonic() - start > 4 * LIMIT_S
+        writer.close()
+    assert not cut_off.messages
+
+
+async def test_connections_over_the_per_source_limit_are_refused_at_once() -> None:
+    """The node has a connection of its own open to 127.0.0.1 (not counted against that address); PER_SOURCE
+    phones' connections from 127.0.0.1 are served; the ones after are closed at once, with one log line;
+    the first ones still get answers; once one closes, a new one can register."""
+
+    async def far_end(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        framer = StreamFramer()
+        while data := await reader.read(65536):
+            for message in framer.feed(data):
+                request = parse_message(message, framed=True)
+                assert isinstance(request, Request)
+                writer.write(serialise(response_to(request, 200, to_tag="far")))
+        writer.close()
+
+    far = await asyncio.start_server(far_end, "127.0.0.1", 0)
+    far_port = int(far.sockets[0].getsockname()[1])
+    async with _limited_edge() as edge, _transport_log("refusing") as refusals:
+        clock = SystemClock()
+        edge.endpoint.send_request(
+            _options(1, f"sip:far@127.0.0.1:{far_port};transport=tcp"),
+            Peer(Transport.TCP, "127.0.0.1", far_port),
+            clock.now(),
+        )
+        edge.transport.pump()
+        assert (await asyncio.wait_for(edge.responses.get(), WAIT_S)).status == 200
+
+        phones = [await asyncio.open_connection("127.0.0.1", edge.port) for _ in range(PER_SOURCE)]
+        for cseq, (reader, writer) in enumerate(phones, 1):
+            assert await _ask(reader, writer, _request_bytes("OPTIONS", cseq)) == 200
+        refused = [await asyncio.open_connection("127.0.0.1", edge.port) for _ in range(2)]
+        for reader, _ in refused:
+            assert await _closed_by_server(reader, WAIT_S) < WAIT_S
+        (line,) = refusals.messages  # the second refusal is not logged: once a minute per source
+        assert f"from 127.0.0.1:{refused[0][1].get_extra_info('sockname')[1]}" in line
+        assert f"{PER_SOURCE} connections open from 127.0.0.1" in line
+
+        for cseq, (reader, writer) in enumerate(phones, 10):
+            assert await _ask(reader, writer, _request_bytes("OPTIONS", cseq)) == 200
+        phones[0][1].close()
+        await asyncio.wait_for(edge.endpoint.closed.get(), WAIT_S)
+        reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+        assert await _ask(reader, writer, _request_bytes("REGISTER", 1)) == 401
+        assert await _ask(reader, writer, _request_bytes("REGISTER", 2, REGISTER_AUTHORIZATION)) == 200
+        assert await _ask(reader, writer, _request_bytes("OPTIONS", 3)) == 200
+        for _, other in [*phones[1:], *refused, (reader, writer)]:
+            other.close()
+    far.close()
+    await far.wait_closed()
+
+
+async def test_connections_over_the_total_limit_are_refused_at_once() -> None:
+    """A total limit of four, sources 127.0.0.1 and 127.0.0.2 two each: one from 127.0.0.3 is refused, and
+    served once one of the others closed."""
+    async with _limited_edge(max_connections=4) as edge, _transport_log("refusing") as refusals:
+        phones = [
+            await asyncio.open_connection("127.0.0.1", edge.port, local_addr=(source, 0))
+            for source in ("127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2")
+        ]
+        for cseq, (reader, writer) in enumerate(phones, 1):
+            assert await _ask(reader, writer, _request_bytes("OPTIONS", cseq)) == 200
+        refused, refused_writer = await asyncio.open_connection("127.0.0.1", edge.port, local_addr=("127.0.0.3", 0))
+        assert await _closed_by_server(refused, WAIT_S) < WAIT_S
+        (line,) = refusals.messages
+        assert "from 127.0.0.3:" in line and "4 connections open, the limit" in line
+        phones[0][1].close()
+        await asyncio.wait_for(edge.endpoint.closed.get(), WAIT_S)
+        reader, writer = await asyncio.open_connection("127.0.0.1", edge.port, local_addr=("127.0.0.3", 0))
+        assert await _ask(reader, writer, _request_bytes("OPTIONS", 9)) == 200
+        for _, other in [*phones[1:], (refused, refused_writer), (reader, writer)]:
+            other.close()
+
+
+async def test_a_tls_handshake_gets_the_message_limit(certificate: Certificate) -> None:
+    """A client that connects to the TLS port and never starts the handshake is closed after LIMIT_S."""
+    async with _limited_edge(kind=Transport.TLS, tls=certificate.server_context()) as edge:
+        reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+        assert LIMIT_S * 0.9 <= await _closed_by_server(reader, WAIT_S) <= LIMIT_S * 3
+        writer.close()
+
+
+def test_a_source_is_an_ipv4_address_or_an_ipv6_network() -> None:
+    assert source_of("192.0.2.7") == "192.0.2.7"
+    assert source_of("::ffff:192.0.2.7") == "192.0.2.7"
+    assert source_of("2001:db8:1:2:aaaa::1") == source_of("2001:db8:1:2::ff") == "2001:db8:1:2::/64"
+    assert source_of("fe80::1%eth0") == "fe80::/64"
+
+
+def test_the_framer_tells_a_message_under_way_from_keepalives() -> None:
+    """What starts the message clock; fed a byte at a time, the framer cuts what it cuts whole."""
+    framer = StreamFramer()
+    for piece in (b"\r", b"\n", b"\r", b"\n\r\n"):
+        assert framer.feed(piece) == []
+        assert not framer.in_message
+    assert framer.pings == 1
+    message = _request_bytes("OPTIONS", 1)
+    assert [cut for byte in range(len(message)) for cut in framer.feed(message[byte : byte + 1])] == [message]
+    assert framer.feed(message + message[:1]) == [message]
+    assert framer.in_message
+    assert framer.feed(message[1:]) == [message]
+    assert not framer.in_message

@@ -19,14 +19,30 @@ Connections (TCP, TLS):
   flow: it stays open until the phone (or an error) closes it; the phone keeps it alive with CRLF pings
   and re-registers on it. Only an authenticated REGISTER pins a connection, so anonymous connections that
   never send anything, or send junk, stay bounded.
+- Slow messages: once the first byte of a message has come, the whole message must come within
+  `message_timeout` seconds (MESSAGE_TIMEOUT_S, 20 s: a message is at most 64 KiB, which takes a phone well
+  under a second, a few on a link that loses segments; Kamailio's tcp_msg_read_timeout is the same limit),
+  or the connection is closed. CRLF keep-alives between messages do not start that clock. It holds for registered
+  connections too: a client trickling bytes into a message it never ends (a slow loris) keeps neither the
+  connection nor its buffer. A TLS handshake gets the same time.
+- Connection limits: a connection accepted when `max_connections_per_source` are already open from its
+  source (an IPv4 address, or an IPv6 address's /64) or `max_connections` are open in all is closed at
+  once, before it is read; the connections already open are left alone. One log line per source and per
+  minute (REFUSAL_REPORT_S) says so, with the number refused since the last. Connections this node opens
+  are never refused and do not count against their far end's address; they count in the total. Defaults:
+  256 per source (MAX_CONNECTIONS_PER_SOURCE: the phones of an office behind one NAT address share it, so
+  a site with more phones on TCP or TLS needs more) and 10,000 in all (MAX_CONNECTIONS), never more than
+  half the process's file descriptor limit (the other half is for RTP sockets, the database and files).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import logging
 import re
+import resource
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +58,30 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
 IDLE_CONNECTION_S = 300.0
+MESSAGE_TIMEOUT_S = 20.0
+MAX_CONNECTIONS_PER_SOURCE = 256
+MAX_CONNECTIONS = 10_000
+REFUSAL_REPORT_S = 60.0
+REFUSAL_REPORTS_KEPT = 1024
 UDP_KEEPALIVES = (b"\r\n", b"\r\n\r\n")
 _REGISTER_OK = re.compile(rb"\r\nCSeq[ \t]*:[ \t]*[0-9]+[ \t]+REGISTER[ \t]*\r\n", re.IGNORECASE)
 
 Address = tuple[Transport, str, int]
+ALL_SOURCES = "*"  # the refusal reports of the total limit
+
+
+def source_of(host: str) -> str:
+    """What the per-source limit counts by: an IPv4 address (also when IPv4-mapped), or an IPv6 address's /64,
+    the network of one site (a host can take any address in it)."""
+    if ":" not in host:
+        return host
+    try:
+        address = ipaddress.IPv6Address(host)
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -67,17 +103,19 @@ class _Datagrams(asyncio.DatagramProtocol):
 
 
 class _Stream(asyncio.Protocol):
-    """One TCP or TLS connection, cut into messages by Content-Length."""
+    """One TCP or TLS connection, cut into messages by Content-Length; `inbound` when a phone opened it."""
 
-    def __init__(self, edge: SipTransport, transport_kind: Transport) -> None:
+    def __init__(self, edge: SipTransport, transport_kind: Transport, inbound: bool) -> None:
         self._edge = edge
         self._kind = transport_kind
+        self.inbound = inbound
         self._framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer: Peer | None = None
         self.registered = False
         self._last_activity = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._message_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
@@ -86,7 +124,11 @@ class _Stream(asyncio.Protocol):
             transport.close()
             return
         address = (self._kind, str(peername[0]), int(peername[1]))
-        self.peer = Peer(*address, self._edge.new_connection(self, address))
+        connection_id = self._edge.new_connection(self, address)
+        if connection_id is None:  # over a limit: refused
+            self.transport.abort()
+            return
+        self.peer = Peer(*address, connection_id)
         self._touch()
         self._arm_idle_timer()
 
@@ -95,6 +137,12 @@ class _Stream(asyncio.Protocol):
             return
         self._touch()
         messages = self._framer.feed(data)
+        if self._framer.in_message:
+            if messages or self._message_timer is None:  # a message began in this data: its clock starts
+                self._start_message_clock()
+        elif self._message_timer is not None:
+            self._message_timer.cancel()
+            self._message_timer = None
         for _ in range(self._framer.pings):
             self.write(b"\r\n")
         self._framer.pings = 0
@@ -126,8 +174,27 @@ class _Stream(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_idle_timer()
+        if self._message_timer is not None:
+            self._message_timer.cancel()
+            self._message_timer = None
         if self.peer is not None:
             self._edge.connection_closed(self.peer)
+
+    # Slow messages: a timer from the first byte of a message, only while one is incomplete.
+
+    def _start_message_clock(self) -> None:
+        if self._message_timer is not None:
+            self._message_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._message_timer = loop.call_later(self._edge.message_timeout, self._on_message_timer)
+
+    def _on_message_timer(self) -> None:
+        self._message_timer = None
+        if self.transport is not None and self.open:
+            log.info(
+                "closing %s: a message still incomplete %s s after it began", self.peer, self._edge.message_timeout
+            )
+            self.transport.abort()  # not close(): it would wait for a peer that does not read to drain its data
 
     # Idle connections: one timer per connection, pushed back lazily when it fires too early.
 
@@ -159,7 +226,8 @@ class SipTransport:
     """Owns the sockets of one node and drives its endpoint; `on_event` is the application.
 
     `tls_context` is the server side of the TLS listeners; `tls_client_context` is used for the TLS
-    connections this node opens (none can be opened without it).
+    connections this node opens (none can be opened without it). The timeouts (seconds) and limits are
+    described in the module's docstring.
     """
 
     endpoint: SipEndpoint
@@ -168,6 +236,9 @@ class SipTransport:
     tls_context: ssl.SSLContext | None = None
     tls_client_context: ssl.SSLContext | None = None
     idle_timeout: float = IDLE_CONNECTION_S
+    message_timeout: float = MESSAGE_TIMEOUT_S
+    max_connections_per_source: int = MAX_CONNECTIONS_PER_SOURCE
+    max_connections: int = MAX_CONNECTIONS
     _udp: dict[tuple[str, int], _Datagrams] = field(default_factory=dict)
     _servers: list[tuple[Transport, asyncio.Server]] = field(default_factory=list)
     _connections: dict[int, _Stream] = field(default_factory=dict)
@@ -177,6 +248,21 @@ class SipTransport:
     _timer_deadline: float | None = None
     _connecting: dict[Address, list[bytes]] = field(default_factory=dict)
     _pending_connects: set[asyncio.Task[None]] = field(default_factory=set)
+    _sources: dict[int, str] = field(default_factory=dict)  # accepted connection -> its source
+    _per_source: dict[str, int] = field(default_factory=dict)  # source -> accepted connections open
+    _refusals: dict[str, tuple[float, int]] = field(default_factory=dict)  # source -> (last report, refused since)
+    _connection_limit: int = field(default=0, init=False)  # max_connections, or less (file descriptors)
+
+    def __post_init__(self) -> None:
+        self._connection_limit = self.max_connections
+        descriptors, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if descriptors != resource.RLIM_INFINITY and descriptors // 2 < self.max_connections:
+            self._connection_limit = descriptors // 2
+            log.info(
+                "at most %d SIP connections, half the file descriptor limit (%d); raise it (ulimit -n) for more",
+                self._connection_limit,
+                descriptors,
+            )
 
     async def start(self, addresses: list[ListenAddress]) -> None:
         loop = asyncio.get_running_loop()
@@ -191,10 +277,11 @@ class SipTransport:
                 if tls and self.tls_context is None:
                     raise ValueError(f"{address}: TLS needs a certificate (TONALITE_TLS_CERTIFICATE)")
                 server = await loop.create_server(
-                    lambda kind=address.transport: _Stream(self, kind),
+                    lambda kind=address.transport: _Stream(self, kind, inbound=True),
                     address.host,
                     address.port,
                     ssl=self.tls_context if tls else None,
+                    ssl_handshake_timeout=self.message_timeout if tls else None,
                 )
                 self._servers.append((address.transport, server))
 
@@ -229,15 +316,48 @@ class SipTransport:
         self.endpoint.receive(data, peer, self.clock.now(), framed=framed)
         self.pump()
 
-    def new_connection(self, stream: _Stream, address: Address) -> int:
+    def new_connection(self, stream: _Stream, address: Address) -> int | None:
+        """The id of a connection just made, or None when it is one accepted over a limit."""
+        source = source_of(address[1]) if stream.inbound else None
+        if source is not None:
+            if len(self._connections) >= self._connection_limit:
+                self._refused(ALL_SOURCES, address, f"{len(self._connections)} connections open, the limit")
+                return None
+            open_from_source = self._per_source.get(source, 0)
+            if open_from_source >= self.max_connections_per_source:
+                self._refused(source, address, f"{open_from_source} connections open from {source}, the limit")
+                return None
+            self._per_source[source] = open_from_source + 1
         connection_id = next(self._connection_ids)
+        if source is not None:
+            self._sources[connection_id] = source
         self._connections[connection_id] = stream
         self._by_address[address] = connection_id
         return connection_id
 
+    def _refused(self, key: str, address: Address, reason: str) -> None:
+        """Log a refused connection, once a minute per `key` (a source, or ALL_SOURCES)."""
+        now = asyncio.get_running_loop().time()
+        last = self._refusals.get(key)
+        if last is not None and now - last[0] < REFUSAL_REPORT_S:
+            self._refusals[key] = (last[0], last[1] + 1)
+            return
+        since = f" ({last[1]} more refused since the last report)" if last is not None and last[1] else ""
+        kind, host, port = address
+        log.info("refusing a %s connection from %s:%s: %s%s", kind.value, host, port, reason, since)
+        if len(self._refusals) >= REFUSAL_REPORTS_KEPT:
+            for stale in [old for old, (at, _) in self._refusals.items() if now - at >= REFUSAL_REPORT_S]:
+                del self._refusals[stale]
+        self._refusals[key] = (now, 0)
+
     def connection_closed(self, peer: Peer) -> None:
         if peer.connection is not None:
             self._connections.pop(peer.connection, None)
+            source = self._sources.pop(peer.connection, None)
+            if source is not None:
+                remaining = self._per_source.pop(source) - 1
+                if remaining:
+                    self._per_source[source] = remaining
             address = (peer.transport, peer.host, peer.port)
             if self._by_address.get(address) == peer.connection:
                 del self._by_address[address]
@@ -321,7 +441,7 @@ class SipTransport:
                 raise OSError("no TLS client context")
             _, stream = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: _Stream(self, kind),
+                    lambda: _Stream(self, kind, inbound=False),
                     host,
                     port,
                     ssl=self.tls_client_context if kind == Transport.TLS else None,

@@ -206,12 +206,24 @@ class StreamFramer:
     CRLF CRLF keep-alive pings (RFC 5626 §4.4.1) that each want a CRLF pong. When the stream breaks the
     framing rules (no Content-Length, over the size limits), `error` is set: the messages cut before it
     are still returned, and the connection should then be closed, since framing is lost.
+
+    `in_message` says whether part of a message is waiting for the rest (keep-alive CRLFs aside), so that
+    the caller can bound the time a message may take to arrive. A message fed in small pieces costs time
+    linear in its size: the search for the end of the head resumes where it stopped, and the head is read
+    once.
     """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._searched = 0  # bytes of the buffer known to hold no CRLF CRLF ending the head
+        self._total: int | None = None  # the size of the message at the front, once its head is read
         self.pings = 0
         self.error: ParseError | None = None
+
+    @property
+    def in_message(self) -> bool:
+        """Bytes of a message are buffered: more than the start of a keep-alive."""
+        return bool(self._buffer) and not b"\r\n\r\n".startswith(self._buffer)
 
     def feed(self, data: bytes) -> list[bytes]:
         if self.error is not None:
@@ -227,20 +239,24 @@ class StreamFramer:
 
     def _cut(self, messages: list[bytes]) -> None:
         while True:
-            self._skip_keepalives()
-            end = self._buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self._buffer) > MAX_MESSAGE_BYTES:
+            if self._total is None:
+                self._skip_keepalives()
+                end = self._buffer.find(b"\r\n\r\n", self._searched)
+                if end < 0:
+                    if len(self._buffer) > MAX_MESSAGE_BYTES:
+                        raise ParseError("Message Too Large", 513)
+                    self._searched = max(0, len(self._buffer) - 3)
+                    return
+                self._total = end + 4 + self._declared_length(bytes(self._buffer[:end]))
+                if self._total > MAX_MESSAGE_BYTES:
                     raise ParseError("Message Too Large", 513)
-                return
-            length = self._declared_length(bytes(self._buffer[:end]))
-            total = end + 4 + length
-            if total > MAX_MESSAGE_BYTES:
-                raise ParseError("Message Too Large", 513)
+            total = self._total
             if len(self._buffer) < total:
                 return
             messages.append(bytes(self._buffer[:total]))
             del self._buffer[:total]
+            self._searched = 0
+            self._total = None
 
     def _skip_keepalives(self) -> None:
         while self._buffer.startswith(b"\r\n"):
@@ -251,6 +267,7 @@ class StreamFramer:
                 del self._buffer[:2]
             else:
                 return
+            self._searched = 0
 
     @staticmethod
     def _declared_length(head: bytes) -> int:
