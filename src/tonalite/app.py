@@ -23,6 +23,7 @@ from tonalite.calls.recorder import CallRecorder
 from tonalite.calls.registrar import ExpiryBounds, Registrar
 from tonalite.calls.signalling import Signalling
 from tonalite.clock import Clock, SystemClock
+from tonalite.collector import schedule_collections
 from tonalite.config import Settings
 from tonalite.features.dialplan import DialPlan
 from tonalite.net.loop_timers import LoopTimers
@@ -47,8 +48,6 @@ from tonalite.sip.transport import Transport
 from tonalite.store.database import Database
 
 REGISTRATION_SWEEP_S = 15.0
-GC_YOUNG_THRESHOLD = 50_000
-GC_OLDER_THRESHOLD = 20
 REGISTRATION_FLUSH_S = 0.2
 CALL_RECORD_FLUSH_S = 0.5
 HISTORY_TRIM_S = 3600.0
@@ -211,6 +210,7 @@ async def serve(platform: Platform) -> None:
         location.expire(platform.clock.wall())
 
     scheduler = Scheduler()
+    schedule_collections(scheduler)
     scheduler.every(REGISTRATION_FLUSH_S, "store registrations", location.flush)
     scheduler.every(CALL_RECORD_FLUSH_S, "store call records", recorder.flush)
     scheduler.every(REGISTRATION_SWEEP_S, "expire registrations", expire_registrations)
@@ -236,14 +236,6 @@ async def serve(platform: Platform) -> None:
         platform.db.dispose()
 
 
-def tune_garbage_collection() -> None:
-    """Fewer, larger cyclic collections. SIP keeps tens of thousands of finished transactions alive for
-    their Timer J/K (32 s over UDP) and allocates a few hundred objects per message: with CPython's default
-    threshold (700 allocations) the collector ran ~100 times a second under load and took ~15 % of the
-    process's CPU."""
-    gc.set_threshold(GC_YOUNG_THRESHOLD, GC_OLDER_THRESHOLD, GC_OLDER_THRESHOLD)
-
-
 def raise_file_limit() -> None:
     """Up to the hard limit: each TCP/TLS phone holds a descriptor, and the connection cap is half the limit
     (a soft limit of 1024, common by default, would cap a node at 512 phones)."""
@@ -254,7 +246,6 @@ def raise_file_limit() -> None:
 
 
 def run(platform: Platform) -> None:
-    tune_garbage_collection()
     raise_file_limit()
     try:
         import uvloop

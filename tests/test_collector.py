@@ -1,0 +1,44 @@
+"""The cyclic garbage collector runs from the scheduler, not on allocation counts."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from tonalite.collector import FULL_EVERY_S, MIDDLE_EVERY_S, YOUNG_EVERY_S, schedule_collections
+from tonalite.scheduler import Scheduler
+
+
+class _Node:
+    """Something that ends up in a reference cycle, which only the cyclic collector can free."""
+
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+@pytest.fixture
+def scheduler() -> Iterator[Scheduler]:
+    scheduler = Scheduler()
+    try:
+        yield scheduler
+    finally:
+        gc.enable()
+
+
+async def test_collections_are_scheduled_and_free_cycles(scheduler: Scheduler) -> None:
+    schedule_collections(scheduler)
+    assert not gc.isenabled(), "allocation counts no longer start collections"
+    assert [job.every_s for job in scheduler.jobs] == [YOUNG_EVERY_S, MIDDLE_EVERY_S, FULL_EVERY_S]
+
+    first, second = _Node(), _Node()
+    first.other, second.other = second, first
+    watched = weakref.ref(first)
+    del first, second
+    for _ in range(2000):  # allocations that would have started a collection before
+        _Node()
+    assert watched() is not None, "nothing collected the cycle by itself"
+    await scheduler.jobs[0].run()
+    assert watched() is None, "the young generation's job freed it"
