@@ -110,7 +110,6 @@ class _Bridge:
     callee_2xx_waiting: Response | None = None
     """The callee's 2xx, acknowledged only when the caller's ACK brings its body (a late offer's answer)."""
     unacked: dict[DialogId, _Retransmission] = field(default_factory=dict)
-    ring_timer: TimerHandle | None = None
     trunk: CarrierTrunk | None = None
     """The trunk the callee leg goes to, for a call out."""
     challenge_answered: bool = False
@@ -156,6 +155,9 @@ class B2bua:
         self._calls_per_line: dict[int, int] = {}
         self._ended: deque[tuple[float, _Bridge]] = deque()
         self._sweep: TimerHandle | None = None
+        self._ringing: dict[int, tuple[float, _Bridge]] = {}
+        """Calls not yet answered, by the caller's transaction, in the order their ring timeout is due."""
+        self._ring_sweep: TimerHandle | None = None
 
     # Events from the endpoint.
 
@@ -315,7 +317,7 @@ class B2bua:
         for line_id in call.lines:
             self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
         self._invite_callee(bridge, self._callee_invite(event.request, call, target, to, peer), peer)
-        bridge.ring_timer = self._timers.call_later(self._ring_timeout_s, lambda: self._ring_timeout(bridge))
+        self._ring_later(bridge)
 
     def _invite_callee(self, bridge: _Bridge, invite: Request, peer: Peer) -> None:
         transaction = self._endpoint.send_request(invite, peer, self._clock.now())
@@ -397,8 +399,7 @@ class B2bua:
             if bridge.ack_for_callee is not None:
                 self._endpoint.send_stateless(bridge.ack_for_callee, bridge.callee.peer)
             return
-        if bridge.ring_timer is not None:
-            bridge.ring_timer.cancel()
+        self._ringing.pop(bridge.caller.transaction, None)
         dialog = self._ensure_callee_dialog(bridge, response)
         dialog.confirmed = True
         dialog.update_target(response)
@@ -492,6 +493,24 @@ class B2bua:
         if bridge.callee is not None:
             self._endpoint.cancel(bridge.callee.transaction, self._clock.now())
 
+    def _ring_later(self, bridge: _Bridge) -> None:
+        """Every call rings for the same time, so the ringing ones are due in the order they started: one loop
+        timer at a time, for the first of them, rather than one per call (most are answered long before)."""
+        self._ringing[bridge.caller.transaction] = (self._clock.now() + self._ring_timeout_s, bridge)
+        if self._ring_sweep is None:
+            self._ring_sweep = self._timers.call_later(self._ring_timeout_s, self._ring_timeouts_due)
+
+    def _ring_timeouts_due(self) -> None:
+        now = self._clock.now()
+        self._ring_sweep = None
+        while self._ringing:
+            transaction, (due, bridge) = next(iter(self._ringing.items()))
+            if due > now:
+                self._ring_sweep = self._timers.call_later(due - now, self._ring_timeouts_due)
+                return
+            del self._ringing[transaction]
+            self._ring_timeout(bridge)
+
     def _ring_timeout(self, bridge: _Bridge) -> None:
         """Nobody picked up: 480 if the phone rang (RFC 3398's "no answer"), 408 if it never responded at all
         (its CANCEL then waits in the endpoint for a provisional response, RFC 3261 §9.1)."""
@@ -552,8 +571,7 @@ class B2bua:
     def _end(self, bridge: _Bridge, result: CallResult, sip_code: int | None) -> None:
         if not bridge.call.end(self._clock.wall(), result, sip_code):
             return
-        if bridge.ring_timer is not None:
-            bridge.ring_timer.cancel()
+        self._ringing.pop(bridge.caller.transaction, None)
         for line_id in bridge.call.lines:
             remaining = self._calls_per_line.get(line_id, 1) - 1
             if remaining > 0:

@@ -15,7 +15,16 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from tonalite.sip.headers import HeaderError, Via, cseq_of, first_contact_of, from_of, to_of, top_via
+from tonalite.sip.headers import (
+    HeaderError,
+    Via,
+    cseq_of,
+    first_contact_of,
+    from_of,
+    remember_via,
+    to_of,
+    top_via,
+)
 from tonalite.sip.message import Message, Request, Response, serialise
 from tonalite.sip.parser import ParseError, parse_message
 from tonalite.sip.responses import response_to
@@ -109,6 +118,8 @@ class _Entry:
     peer: Peer
     key: Hashable
     client: bool
+    scheduled: float | None = None
+    """The deadline of the transaction's entry in the heap: an entry with another deadline is out of date."""
 
 
 @dataclass(slots=True)
@@ -169,7 +180,7 @@ class SipEndpoint:
         while self._deadlines:
             deadline, transaction_id = self._deadlines[0]
             entry = self._entries.get(transaction_id)
-            if entry is not None and entry.transaction.next_deadline() == deadline:
+            if entry is not None and entry.scheduled == deadline:
                 return deadline
             heapq.heappop(self._deadlines)
         return None
@@ -178,8 +189,9 @@ class SipEndpoint:
         while self._deadlines and self._deadlines[0][0] <= now:
             deadline, transaction_id = heapq.heappop(self._deadlines)
             entry = self._entries.get(transaction_id)
-            if entry is None or entry.transaction.next_deadline() != deadline:
+            if entry is None or entry.scheduled != deadline:
                 continue
+            entry.scheduled = None
             entry.transaction.handle_timer(now)
             self._drain(transaction_id, entry)
 
@@ -218,7 +230,9 @@ class SipEndpoint:
         """Start a client transaction: a new top Via with a fresh branch, then the request is sent."""
         sent_by = self._sent_by_parts(peer.transport)
         via = Via(peer.transport.value.upper(), *sent_by, {"branch": self.new_branch(), "rport": None})
-        request.headers.prepend("Via", str(via))
+        value = str(via)
+        remember_via(value, via)
+        request.headers.prepend("Via", value)
         reliable = peer.reliable
         transaction: ClientTransaction = (
             ClientInviteTransaction(request, reliable, now, self.timers)
@@ -348,8 +362,10 @@ class SipEndpoint:
                     del self._by_key[entry.key]
                 return
         deadline = entry.transaction.next_deadline()
-        if deadline is not None:
-            heapq.heappush(self._deadlines, (deadline, transaction_id))
+        if deadline != entry.scheduled:
+            entry.scheduled = deadline
+            if deadline is not None:
+                heapq.heappush(self._deadlines, (deadline, transaction_id))
 
     def _send(self, message: Message, peer: Peer) -> None:
         self._outgoing.append((serialise(message), peer))
@@ -369,8 +385,11 @@ class SipEndpoint:
             if "received" not in via.params:
                 changes["received"] = peer.host
         if changes:
+            stamped = via.with_params(**changes)
+            value = str(stamped)
+            remember_via(value, stamped)
             request.headers.remove_first_value("Via")
-            request.headers.prepend("Via", str(via.with_params(**changes)))
+            request.headers.prepend("Via", value)
 
     @staticmethod
     def _stamped_error(error: ParseError) -> Response:

@@ -120,9 +120,22 @@ def top_via(message: Message) -> Via:
     value = message.headers.first_value("Via")
     if value is None:
         raise HeaderError("missing Via")
-    if len(value) <= _CACHED_VALUE_LENGTH:
-        return _cached_via(value)
-    return Via.parse(value)
+    via = _VIAS.get(value)
+    if via is None:
+        via = Via.parse(value)
+        remember_via(value, via)
+    return via
+
+
+def remember_via(value: str, via: Via) -> None:
+    """Keep `via` as the parsed form of `value`: the endpoint gives the Vias it writes (its own, and a request's
+    stamped with `received`/`rport`), so that the layers reading them next, and the responses echoing them,
+    find them parsed. The oldest entry goes when the cache is full; long values are not kept."""
+    if len(value) > _CACHED_VALUE_LENGTH:
+        return
+    if len(_VIAS) >= _VIAS_KEPT:
+        del _VIAS[next(iter(_VIAS))]
+    _VIAS[value] = via
 
 
 def cseq_of(message: Message) -> CSeq:
@@ -185,17 +198,16 @@ def _name_addr(value: str, *, addr_spec_allowed: bool = True) -> NameAddr:
 # values are kept, so that hostile input cannot fill the memory.
 _CACHED_VALUE_LENGTH = 512
 
+_VIAS: dict[str, Via] = {}
+"""Top Via values parsed, oldest first: the endpoint, the transaction layer and the application each read a
+request's top Via, and a response's is the one its request went out with."""
+_VIAS_KEPT = 1024
+
 
 @functools.lru_cache(maxsize=1024)
 def _cached_cseq(value: str) -> CSeq:
     """Every layer reads the CSeq, and its values repeat (`1 REGISTER`, `2 INVITE`)."""
     return CSeq.parse(value)
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_via(value: str) -> Via:
-    """The endpoint, the transaction layer and the application each read a request's top Via."""
-    return Via.parse(value)
 
 
 @functools.lru_cache(maxsize=16384)
