@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import warnings
 import weakref
 from collections.abc import Iterator
 
@@ -21,6 +22,11 @@ class _Node:
 
 @pytest.fixture
 def scheduler() -> Iterator[Scheduler]:
+    """A scheduler, after the garbage earlier tests left is gone (collecting it here could otherwise raise
+    their warnings, e.g. a coroutine never awaited, inside this test)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()
     scheduler = Scheduler()
     try:
         yield scheduler

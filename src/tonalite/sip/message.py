@@ -121,6 +121,11 @@ def _key(name: str) -> str:
     return _names(name)[0]
 
 
+def header_names(name: str) -> tuple[str, str]:
+    """The lookup key and the canonical name of a header name: `v` -> (`via`, `Via`)."""
+    return _NAMES.get(name) or _names(name)
+
+
 # Every spelling a message used so far, with its key and canonical name: most messages use the same few
 # dozen. Bounded, so that a peer inventing header names cannot grow it without end.
 _NAMES: dict[str, tuple[str, str]] = {}
@@ -197,6 +202,15 @@ class Headers:
         self._fields: list[tuple[str, str, str]] = [(*(known(n) or _names(n)), v) for n, v in fields]
         self._index: dict[str, list[str]] | None = None
 
+    @classmethod
+    def keyed(cls, fields: list[tuple[str, str, str]], index: dict[str, list[str]]) -> Headers:
+        """Headers over fields already keyed as (key, canonical name, value), with their index from key to
+        values, as a parser builds them in one pass; both are taken over, not copied."""
+        headers = cls.__new__(cls)
+        headers._fields = fields
+        headers._index = index
+        return headers
+
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return ((name, value) for _, name, value in self._fields)
 
@@ -206,7 +220,9 @@ class Headers:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.get(name) is not None
 
-    def _values(self, key: str) -> list[str] | None:
+    def _indexed(self) -> dict[str, list[str]]:
+        """The index, built if this is the first lookup; callers try `self._index or` first, which saves this
+        call once it is built (an empty index is simply returned again)."""
         index = self._index
         if index is None:
             index = {}
@@ -217,17 +233,17 @@ class Headers:
                 else:
                     values.append(value)
             self._index = index
-        return index.get(key)
+        return index
 
     def get(self, name: str) -> str | None:
         """The first field's value; for a list header, the first field as written (not split)."""
-        values = self._values((_NAMES.get(name) or _names(name))[0])
+        values = (self._index or self._indexed()).get((_NAMES.get(name) or _names(name))[0])
         return None if values is None else values[0]
 
     def get_all(self, name: str) -> list[str]:
         """Every value of `name` in order, list headers split into their elements."""
         wanted = (_NAMES.get(name) or _names(name))[0]
-        values = self._values(wanted)
+        values = (self._index or self._indexed()).get(wanted)
         if values is None:
             return []
         if wanted in LIST_HEADERS:
@@ -236,7 +252,7 @@ class Headers:
 
     def count(self, name: str) -> int:
         """How many fields of that name the message has (list elements not counted apart)."""
-        values = self._values(_names(name)[0])
+        values = (self._index or self._indexed()).get((_NAMES.get(name) or _names(name))[0])
         return 0 if values is None else len(values)
 
     def first_value(self, name: str) -> str | None:

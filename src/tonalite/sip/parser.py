@@ -8,9 +8,11 @@ response or a message with nothing to answer is dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
-from tonalite.sip.message import Headers, Message, Request, Response
+from tonalite.sip.message import Headers, Message, Request, Response, header_names
 
 MAX_MESSAGE_BYTES = 65535
 MAX_HEADER_FIELDS = 256
@@ -20,8 +22,13 @@ _TOKEN = re.compile(r"[A-Za-z0-9\-.!%*_+`'~]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*:\S+")
 _VERSION = re.compile(r"SIP/\d+\.\d+", re.IGNORECASE)
 _CSEQ = re.compile(r"(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)")
-_ANSWERABLE = ("Via", "From", "To", "Call-ID", "CSeq")
-_SINGLE_VALUED = ("From", "To", "Call-ID", "CSeq", "Max-Forwards")
+# Lookup key -> name, in the order the checks report them.
+_ANSWERABLE = {name.lower(): name for name in ("Via", "From", "To", "Call-ID", "CSeq")}
+_SINGLE_VALUED = {name.lower(): name for name in ("From", "To", "Call-ID", "CSeq", "Max-Forwards")}
+
+_Fields = list[tuple[str, str, str]]
+_Index = dict[str, list[str]]
+_MessageMaker = Callable[[Headers], Message]
 
 
 @dataclass
@@ -42,13 +49,12 @@ def _is_number(text: str) -> bool:
 
 
 def _split_head(data: bytes) -> tuple[bytes, bytes]:
-    end = data.find(b"\r\n\r\n")
-    if end >= 0:
-        return data[:end], data[end + 4 :]
-    end = data.find(b"\n\n")
-    if end >= 0:
-        return data[:end], data[end + 2 :]
-    raise ParseError("Incomplete Message Header")
+    head, blank_line, rest = data.partition(b"\r\n\r\n")
+    if not blank_line:
+        head, blank_line, rest = data.partition(b"\n\n")
+        if not blank_line:
+            raise ParseError("Incomplete Message Header")
+    return head, rest
 
 
 def _header_lines(head: str) -> list[str]:
@@ -58,10 +64,10 @@ def _header_lines(head: str) -> list[str]:
     that a peer with the same limit reads. Each field is joined once (joining line by line took time
     quadratic in the number of continuation lines).
     """
-    if "\n" not in head.replace("\r\n", ""):  # the usual head: CRLF line ends, no bare LF
-        lines = head.split("\r\n")
-        if "\r\n " not in head and "\r\n\t" not in head:  # and no folding
-            if max(map(len, lines)) > MAX_LINE_BYTES:
+    lines = head.split("\r\n")
+    if "\n" not in "".join(lines):  # the usual head: CRLF line ends, no bare LF
+        if "\r\n " not in head and ("\t" not in head or "\r\n\t" not in head):  # and no folding
+            if len(head) > MAX_LINE_BYTES and max(map(len, lines)) > MAX_LINE_BYTES:
                 raise ParseError("Header Line Too Long")
             return lines
     else:
@@ -86,76 +92,122 @@ def _unfold(parts: list[str]) -> str:
     return parts[0].rstrip() + "".join(" " + part for part in parts[1:] if part) + ("" if parts[-1] else " ")
 
 
-def _parse_headers(lines: list[str]) -> Headers:
+def _parse_headers(lines: list[str]) -> tuple[_Fields, _Index]:
+    """The fields as Headers keeps them, (key, canonical name, value), and the index from key to values,
+    built in one pass."""
     if len(lines) > MAX_HEADER_FIELDS:
         raise ParseError("Too Many Header Fields")
-    fields: list[tuple[str, str]] = []
+    known = _GOOD_NAMES.get
+    fields: _Fields = []
+    index: _Index = {}
     for line in lines:
         name, colon, value = line.partition(":")
-        if not colon or name not in _GOOD_NAMES:
-            name = name.rstrip(" \t")
-            if not colon or not _TOKEN.fullmatch(name):
-                raise ParseError("Malformed Header Field")
-            if len(_GOOD_NAMES) < _GOOD_NAMES_KEPT:
-                _GOOD_NAMES.add(name)
-        fields.append((name, value.strip(" \t")))
-    return Headers(fields)
+        if not colon:
+            raise ParseError("Malformed Header Field")
+        key, canonical = known(name) or _check_name(name)
+        value = value.strip(" \t")
+        fields.append((key, canonical, value))
+        if key in index:
+            index[key].append(value)
+        else:
+            index[key] = [value]
+    return fields, index
 
 
-# Header names (as written before the colon) already found well-formed: most messages use the same few.
-_GOOD_NAMES: set[str] = set()
+def _check_name(name: str) -> tuple[str, str]:
+    """The lookup key and canonical name of a header name as written before the colon, if it is a token."""
+    stripped = name.rstrip(" \t")
+    if not _TOKEN.fullmatch(stripped):
+        raise ParseError("Malformed Header Field")
+    names = header_names(stripped)
+    if len(_GOOD_NAMES) < _GOOD_NAMES_KEPT:
+        _GOOD_NAMES[name] = names
+    return names
+
+
+# Header names (as written before the colon) already found well-formed, with their lookup key and canonical
+# name: most messages use the same few.
+_GOOD_NAMES: dict[str, tuple[str, str]] = {}
 _GOOD_NAMES_KEPT = 4096
 
 
-def _parse_start_line(line: str) -> tuple[Request | Response, ParseError | None]:
-    """The start line, and the error of a request line that is malformed but still shows its method and SIP
-    version: that request is answered with 400 once its headers are read (RFC 4475 §3.1.2.7 to §3.1.2.10)."""
+def _parse_start_line(line: str) -> tuple[_MessageMaker, ParseError | None]:
+    """What makes the message once its headers are read, and the error of a request line that is malformed
+    but still shows its method and SIP version: that request is answered with 400 once its headers are read
+    (RFC 4475 §3.1.2.7 to §3.1.2.10)."""
+    maker = _GOOD_START_LINES.get(line)
+    if maker is not None:
+        return maker, None
     if line.startswith(("SIP/", "sip/")) and not _SCHEME.match(line):
         version, _, rest = line.partition(" ")
         code, _, reason = rest.partition(" ")
         if not _VERSION.fullmatch(version) or not _is_number(code) or len(code) != 3 or not 100 <= int(code) <= 699:
             raise ParseError("Malformed Status Line")
-        return Response(int(code), reason, version=version), None
-    method, _, rest = line.partition(" ")
-    uri, _, version = rest.strip(" ").rpartition(" ")
-    if not _TOKEN.fullmatch(method) or not _VERSION.fullmatch(version):
-        raise ParseError("Malformed Request Line")
-    request = Request(method, uri.strip(" "), version=version)
-    if request.start_line() != line or not _SCHEME.fullmatch(request.uri):
-        return request, ParseError("Malformed Request Line")
-    return request, None
+        maker = partial(Response, int(code), reason, version=version)
+    else:
+        method, _, rest = line.partition(" ")
+        uri, _, version = rest.strip(" ").rpartition(" ")
+        if not _TOKEN.fullmatch(method) or not _VERSION.fullmatch(version):
+            raise ParseError("Malformed Request Line")
+        uri = uri.strip(" ")
+        maker = partial(Request, method, uri, version=version)
+        if f"{method} {uri} {version}" != line or not _SCHEME.fullmatch(uri):
+            return maker, ParseError("Malformed Request Line")
+    if len(_GOOD_START_LINES) < _GOOD_START_LINES_KEPT and len(line) <= _GOOD_START_LINE_BYTES:
+        _GOOD_START_LINES[line] = maker
+    return maker, None
 
 
-def _content_length(headers: Headers) -> int | None:
-    values = {value.strip() for value in headers.get_all("Content-Length")}
-    if not values:
+# Well-formed start lines already seen: a server gets the same REGISTER and response lines over and over.
+_GOOD_START_LINES: dict[str, _MessageMaker] = {}
+_GOOD_START_LINES_KEPT = 1024
+_GOOD_START_LINE_BYTES = 512
+
+
+def _content_length(index: _Index) -> int | None:
+    values = index.get("content-length")
+    if values is None:
         return None
-    if len(values) > 1:
+    value = values[0].strip()
+    if len(values) > 1 and any(other.strip() != value for other in values[1:]):
         raise ParseError("Conflicting Content-Length")
-    (value,) = values
     if not _is_number(value) or len(value) > 9:
         raise ParseError("Malformed Content-Length")
     return int(value)
 
 
-def _check_request(request: Request) -> None:
+def _check_request(request: Request, index: _Index, field_count: int) -> None:
     """The checks that make a request answerable and coherent; raise with the request attached."""
-    missing = [name for name in _ANSWERABLE if request.headers.get(name) is None]
-    if missing:
-        raise ParseError(f"Missing {missing[0]}")
-    repeated = [name for name in _SINGLE_VALUED if request.headers.count(name) > 1]
-    if repeated:
-        raise ParseError(f"More Than One {repeated[0]}", request=request)
-    if request.version.upper() != "SIP/2.0":
+    for key, name in _ANSWERABLE.items():
+        if key not in index:
+            raise ParseError(f"Missing {name}")
+    if len(index) < field_count:  # some name is repeated
+        for key, name in _SINGLE_VALUED.items():
+            if len(index.get(key, ())) > 1:
+                raise ParseError(f"More Than One {name}", request=request)
+    if request.version != "SIP/2.0" and request.version.upper() != "SIP/2.0":
         raise ParseError("Version Not Supported", 505, request)
-    cseq = _CSEQ.fullmatch(request.headers.get("CSeq") or "")
+    _check_cseq(request, index["cseq"][0])
+    max_forwards = index.get("max-forwards")
+    if max_forwards is not None:
+        value = max_forwards[0]
+        if not _is_number(value) or (len(value) > 2 and int(value) > 255):  # two digits are below 256
+            raise ParseError("Malformed Max-Forwards", request=request)
+
+
+def _check_cseq(request: Request, value: str) -> None:
+    number, space, method = value.partition(" ")
+    if space and method == request.method and len(number) <= 9 and _is_number(number):
+        return  # the usual "<digits> SP <method>", below 2**31
+    cseq = _CSEQ.fullmatch(value)
     if cseq is None or int(cseq.group(1)) >= 2**31:
         raise ParseError("Malformed CSeq", request=request)
     if cseq.group(2) != request.method:
         raise ParseError("CSeq Method Does Not Match", request=request)
-    max_forwards = request.headers.get("Max-Forwards")
-    if max_forwards is not None and (not _is_number(max_forwards) or int(max_forwards) > 255):
-        raise ParseError("Malformed Max-Forwards", request=request)
+
+
+def _answerable(index: _Index) -> bool:
+    return all(key in index for key in _ANSWERABLE)
 
 
 def parse_message(data: bytes, *, framed: bool = False) -> Message:
@@ -172,12 +224,13 @@ def parse_message(data: bytes, *, framed: bool = False) -> Message:
     except UnicodeDecodeError:
         raise ParseError("Header Is Not UTF-8") from None
     lines = _header_lines(head)
-    message, start_line_error = _parse_start_line(lines[0])
-    message.headers = _parse_headers(lines[1:])
+    make, start_line_error = _parse_start_line(lines[0])
+    fields, index = _parse_headers(lines[1:])
+    message = make(Headers.keyed(fields, index))
     try:
         if start_line_error is not None:
             raise start_line_error
-        length = _content_length(message.headers)
+        length = _content_length(index)
         if length is None:
             if framed:
                 raise ParseError("Missing Content-Length")
@@ -187,13 +240,9 @@ def parse_message(data: bytes, *, framed: bool = False) -> Message:
         else:
             message.body = rest[:length]
         if isinstance(message, Request):
-            _check_request(message)
+            _check_request(message, index, len(fields))
     except ParseError as error:
-        if (
-            isinstance(message, Request)
-            and error.request is None
-            and all(message.headers.get(name) is not None for name in _ANSWERABLE)
-        ):
+        if isinstance(message, Request) and error.request is None and _answerable(index):
             error.request = message
         raise
     return message
