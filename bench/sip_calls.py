@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--total", type=int, default=3000)
     args = parser.parse_args()
-    with server_with_lines(2, simultaneous_calls=100) as (server, lines):
+    with server_with_lines(2, simultaneous_calls=1000) as (server, lines):
         assert server.process is not None
         pinning = pin_apart(server.process.pid)
         caller, callee = lines
