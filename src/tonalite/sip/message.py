@@ -116,11 +116,6 @@ def canonical_name(name: str) -> str:
     return _names(name)[1]
 
 
-def _key(name: str) -> str:
-    """The case-free key a name is looked up by: `v`, `VIA` and `Via` are all `via`."""
-    return _names(name)[0]
-
-
 def header_names(name: str) -> tuple[str, str]:
     """The lookup key and the canonical name of a header name: `v` -> (`via`, `Via`)."""
     return _NAMES.get(name) or _names(name)
