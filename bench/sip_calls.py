@@ -17,7 +17,7 @@ import time
 from tests.peers.sipp import Sipp, users_file
 from tests.peers.tonalite_server import free_port
 
-from bench.support import cpu_seconds, pin_apart, server_with_lines
+from bench.support import SIPP_BUFFERS, cpu_seconds, pin_apart, server_with_lines
 from tonalite.services.numbering import format_national
 
 
@@ -40,12 +40,12 @@ def main() -> None:
         timeout = args.total // args.rate + 60
         uas = Sipp(
             "uas", server.sip_port, directory, calls=args.total, local_port=callee_port, timeout_s=timeout,
-            extra=["-l", "10000"],
+            extra=["-l", "10000", *SIPP_BUFFERS],
         ).start()  # fmt: skip
         uac = Sipp(
             "call_uac", server.sip_port, directory, users_file(directory, [caller]), calls=args.total,
             rate=args.rate, keys={"dialled": dialled}, timeout_s=timeout,
-            extra=["-auth_uri", f"{dialled}@{caller.domain}", "-l", "10000"],
+            extra=["-auth_uri", f"{dialled}@{caller.domain}", "-l", "10000", *SIPP_BUFFERS],
         )  # fmt: skip
         cpu_before, started = cpu_seconds(server.process.pid), time.perf_counter()
         run = uac.run()

@@ -17,7 +17,7 @@ import time
 
 from tests.peers.sipp import Sipp, users_file
 
-from bench.support import cpu_seconds, pin_apart, server_with_lines
+from bench.support import SIPP_BUFFERS, cpu_seconds, pin_apart, server_with_lines
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
         users = users_file(server.data_dir, lines)
         sipp = Sipp(
             "register", server.sip_port, server.data_dir, users, calls=args.total, rate=args.rate,
-            keys={"expires": "600"}, timeout_s=240, extra=["-l", "5000"],
+            keys={"expires": "600"}, timeout_s=240, extra=["-l", "5000", *SIPP_BUFFERS],
         )  # fmt: skip
         cpu_before, started = cpu_seconds(server.process.pid), time.perf_counter()
         run = sipp.run()

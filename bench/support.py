@@ -17,8 +17,11 @@ from tonalite.store.migrate import upgrade
 from tonalite.store.models import Line
 
 PRODUCT_MAX_CALLS = 100
+SIPP_BUFFERS = ["-buff_size", str(4 << 20)]
+"""sipp's socket buffers (64 KiB by default): at thousands of messages a second, sipp's own socket drops
+answers whenever sipp is descheduled, and the retransmissions that follow load the server being measured."""
 
-__all__ = ["ACCOUNT_LOGIN", "ACCOUNT_PASSWORD", "cpu_seconds", "pin_apart", "server_with_lines"]
+__all__ = ["ACCOUNT_LOGIN", "ACCOUNT_PASSWORD", "SIPP_BUFFERS", "cpu_seconds", "pin_apart", "server_with_lines"]
 
 
 def cpu_seconds(pid: int) -> float:

@@ -191,6 +191,7 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
             message_timeout=settings.sip_message_timeout_s,
             max_connections_per_source=settings.sip_max_connections_per_source,
             max_connections=settings.sip_max_connections,
+            udp_buffer_bytes=settings.sip_udp_buffer_bytes,
         )
     )
     return transports[0]

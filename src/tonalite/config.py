@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     share it."""
     sip_max_connections: int = Field(default=10_000, ge=1)
     """TCP/TLS connections in all (never more than half the file descriptor limit)."""
+    sip_udp_buffer_bytes: int = Field(default=8 * 1024 * 1024, ge=65536, le=1024 * 1024 * 1024)
+    """Receive and send buffer of the UDP sockets: datagrams that come while the node is busy (a burst, a
+    garbage collection) wait there instead of being dropped. The kernel caps it at net.core.rmem_max /
+    wmem_max unless the process may exceed them (CAP_NET_ADMIN)."""
     tls_certificate: Path | None = None
     tls_private_key: Path | None = None
     node_name: str = Field(default_factory=socket.gethostname)

@@ -851,3 +851,36 @@ def test_the_framer_tells_a_message_under_way_from_keepalives() -> None:
     assert framer.in_message
     assert framer.feed(message[1:]) == [message]
     assert not framer.in_message
+
+
+BURST = 3000
+"""OPTIONS datagrams sent while the node's loop is busy: ~2.5 MB of receive buffer as Linux counts it (a
+loopback datagram of ~400 bytes takes ~800), ten times the system's default (212,992 bytes)."""
+
+
+async def test_a_burst_that_comes_while_the_loop_is_busy_waits_in_the_receive_buffer() -> None:
+    """The node asks for UDP buffers large enough for a burst; every datagram of one that came while the loop
+    was busy (here, the test sending it) is answered, none dropped by the kernel."""
+    endpoint = _endpoint()
+    clock = SystemClock()
+    transport = SipTransport(endpoint, clock, _stand_in_application(endpoint, clock), udp_buffer_bytes=4 << 20)
+    await transport.start([ListenAddress(Transport.UDP, "127.0.0.1", 0)])
+    phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    phone.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    phone.setblocking(False)
+    try:
+        server = ("127.0.0.1", transport.bound_port(Transport.UDP))
+        for cseq in range(BURST):  # no await: the loop cannot read a datagram before the last is sent
+            phone.sendto(_request_bytes("OPTIONS", cseq + 1).replace(b"SIP/2.0/TCP", b"SIP/2.0/UDP"), server)
+        answered: set[int] = set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S
+        while len(answered) < BURST:
+            data = await asyncio.wait_for(loop.sock_recv(phone, 65535), max(0.0, deadline - loop.time()))
+            response = parse_message(data, framed=False)
+            assert isinstance(response, Response) and response.status == 200
+            answered.add(cseq_of(response).number)
+        assert answered == set(range(1, BURST + 1))
+    finally:
+        phone.close()
+        await transport.stop()

@@ -43,7 +43,9 @@ import itertools
 import logging
 import re
 import resource
+import socket
 import ssl
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
@@ -63,6 +65,10 @@ MAX_CONNECTIONS_PER_SOURCE = 256
 MAX_CONNECTIONS = 10_000
 REFUSAL_REPORT_S = 60.0
 REFUSAL_REPORTS_KEPT = 1024
+UDP_BUFFER_BYTES = 8 * 1024 * 1024
+_FORCED_BUFFER_OPTIONS = (  # SO_RCVBUFFORCE and SO_SNDBUFFORCE, which Python does not name
+    {socket.SO_RCVBUF: 33, socket.SO_SNDBUF: 32} if sys.platform == "linux" else {}
+)
 UDP_KEEPALIVES = (b"\r\n", b"\r\n\r\n")
 _REGISTER_OK = re.compile(rb"\r\nCSeq[ \t]*:[ \t]*[0-9]+[ \t]+REGISTER[ \t]*\r\n", re.IGNORECASE)
 
@@ -239,6 +245,7 @@ class SipTransport:
     message_timeout: float = MESSAGE_TIMEOUT_S
     max_connections_per_source: int = MAX_CONNECTIONS_PER_SOURCE
     max_connections: int = MAX_CONNECTIONS
+    udp_buffer_bytes: int = UDP_BUFFER_BYTES
     _udp: dict[tuple[str, int], _Datagrams] = field(default_factory=dict)
     _servers: list[tuple[Transport, asyncio.Server]] = field(default_factory=list)
     _connections: dict[int, _Stream] = field(default_factory=dict)
@@ -272,6 +279,8 @@ class SipTransport:
                     lambda: _Datagrams(self), local_addr=(address.host, address.port)
                 )
                 self._udp[(address.host, address.port)] = protocol
+                if protocol.transport is not None:
+                    _size_buffers(protocol.transport.get_extra_info("socket"), self.udp_buffer_bytes, address)
             else:
                 tls = address.transport == Transport.TLS
                 if tls and self.tls_context is None:
@@ -458,3 +467,26 @@ class SipTransport:
             return
         for data in self._connecting.pop(address, []):
             stream.write(data)
+
+
+def _size_buffers(sock: socket.socket, size: int, address: ListenAddress) -> None:
+    """Ask for `size` bytes of receive and send buffer on a UDP socket, beyond the system's maximum where the
+    process may (Linux, CAP_NET_ADMIN), and log what the kernel gave: a datagram that finds the receive buffer
+    full is dropped, and the phone has to retransmit it (500 ms later at best)."""
+    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _FORCED_BUFFER_OPTIONS.get(option, option), size)
+        except PermissionError:
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
+    received, sent = (sock.getsockopt(socket.SOL_SOCKET, option) for option in (socket.SO_RCVBUF, socket.SO_SNDBUF))
+    # Linux reports twice what was set (the other half is its bookkeeping).
+    level = logging.INFO if min(received, sent) >= size else logging.WARNING
+    log.log(
+        level,
+        "UDP %s: buffers of %d KiB received, %d KiB sent (%d KiB asked; the kernel caps them at net.core.rmem_max "
+        "and wmem_max for a process without CAP_NET_ADMIN)",
+        address,
+        received // 1024,
+        sent // 1024,
+        size // 1024,
+    )
