@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import resource
 import secrets
 import ssl
@@ -205,7 +204,6 @@ async def serve(platform: Platform) -> None:
     recorder = CallRecorder(platform.services.call_records)
     sip = build_sip(platform, location, recorder)
     await sip.start(platform.settings.sip_listen)
-    gc.freeze()  # what start-up built lives as long as the process: out of every collection
 
     async def expire_registrations() -> None:
         location.expire(platform.clock.wall())

@@ -58,15 +58,29 @@ def test_challenge_prints_as_digest_challenge_does(realm: str, algorithms: tuple
 
 
 @pytest.mark.parametrize("secret_length", [16, 32, 64, 65, 200])
-def test_nonce_is_time_random_and_truncated_hmac_sha256(secret_length: int) -> None:
-    """base64url(ms | 12 random bytes | HMAC-SHA256(secret, label | ms | random | realm)[:16]), whatever the
-    secret's length (one longer than SHA-256's block is hashed first, as RFC 2104 says)."""
+def test_nonce_is_time_issuer_serial_and_truncated_hmac_sha256(secret_length: int) -> None:
+    """base64url(ms | issuer | serial | HMAC-SHA256(secret, label | ms | issuer | serial | realm)[:16]),
+    whatever the secret's length (one longer than SHA-256's block is hashed first, as RFC 2104 says)."""
     secret = bytes(i % 256 for i in range(secret_length))
     nonce = nonce_of(DigestAuthenticator(secret).challenge(REALM, T0 + 0.1234)[0])
     raw = base64.urlsafe_b64decode(nonce)
     head, tag = raw[:20], raw[20:]
     assert int.from_bytes(head[:8], "big") == int((T0 + 0.1234) * 1000)
     assert tag == hmac.digest(secret, NONCE_LABEL + head + REALM.encode(), "sha256")[:16]
+
+
+def test_nonces_are_unique_per_authenticator_and_across_nodes() -> None:
+    """The same millisecond, the same secret: the serial tells one authenticator's nonces apart, the issuer
+    (random per authenticator) two nodes'."""
+    secret = bytes(range(32))
+    nodes = [DigestAuthenticator(secret) for _ in range(2)]
+    heads = [
+        base64.urlsafe_b64decode(nonce_of(node.challenge(REALM, T0)[0]))[:20] for node in nodes for _ in range(500)
+    ]
+    assert len(set(heads)) == 1000
+    first, second = heads[0], heads[1]
+    assert int.from_bytes(second[12:20], "big") == int.from_bytes(first[12:20], "big") + 1
+    assert heads[0][8:12] != heads[500][8:12]
 
 
 @pytest.mark.parametrize("secret_length", [16, 64, 65])

@@ -14,8 +14,8 @@ import binascii
 import functools
 import hashlib
 import hmac
+import itertools
 import math
-import os
 import re
 import secrets
 from collections import OrderedDict
@@ -378,9 +378,9 @@ class _NonceCounts:
 
 
 _NONCE_LABEL = b"tonalite digest nonce v1\x00"
-_TIME_BYTES, _RANDOM_BYTES, _TAG_BYTES = 8, 12, 16
+_TIME_BYTES, _ISSUER_BYTES, _SERIAL_BYTES, _TAG_BYTES = 8, 4, 8, 16
 # 36 bytes, a multiple of 3: the base64url text has no padding, so each nonce has exactly one spelling.
-_NONCE_CHARS = 4 * (_TIME_BYTES + _RANDOM_BYTES + _TAG_BYTES) // 3
+_NONCE_CHARS = 4 * (_TIME_BYTES + _ISSUER_BYTES + _SERIAL_BYTES + _TAG_BYTES) // 3
 _NONCE = re.compile(rf"[A-Za-z0-9_-]{{{_NONCE_CHARS}}}")
 _FROM_BASE64URL = bytes.maketrans(b"-_", b"+/")
 _HMAC_BLOCK = 64  # SHA-256's block size
@@ -414,10 +414,12 @@ class DigestAuthenticator:
 
     Named for its role rather than "NonceIssuer": it also judges responses and remembers nonce counts.
 
-    A nonce is base64url(issue time in ms | 12 random bytes | HMAC-SHA256(secret, time | random | realm)[:16]):
-    it needs no server state to verify, cannot be forged or moved to another realm without the secret, and
-    expires `lifetime` seconds after issue. Nodes behind a load balancer share the secret, so a nonce issued by
-    one verifies on another; for that, every `now` here is wall-clock seconds since the epoch
+    A nonce is base64url(issue time in ms | issuer | serial | HMAC-SHA256(secret, time | issuer | serial |
+    realm)[:16]), where the issuer is 4 random bytes drawn when this authenticator is made and the serial counts
+    its nonces (8 bytes): no two are alike, none costs a system call for randomness, and the HMAC keeps every one
+    unpredictable. It needs no server state to verify, cannot be forged or moved to another realm without the
+    secret, and expires `lifetime` seconds after issue. Nodes behind a load balancer share the secret, so a
+    nonce issued by one verifies on another; for that, every `now` here is wall-clock seconds since the epoch
     (`clock.wall().timestamp()`), not the monotonic clock, which differs between nodes.
 
     Nonce-count replay protection (RFC 7616 §3.4, §5) keeps, per (nonce, username), the highest nc and a
@@ -429,7 +431,17 @@ class DigestAuthenticator:
     and URI, until its nonce expires.
     """
 
-    __slots__ = ("_counts", "_dummy_ha1", "_forgotten_until", "_tag", "algorithms", "lifetime", "max_nonces")
+    __slots__ = (
+        "_counts",
+        "_dummy_ha1",
+        "_forgotten_until",
+        "_issuer",
+        "_serials",
+        "_tag",
+        "algorithms",
+        "lifetime",
+        "max_nonces",
+    )
 
     def __init__(
         self,
@@ -446,6 +458,8 @@ class DigestAuthenticator:
         if lifetime <= 0 or max_nonces < 1:
             raise ValueError("the nonce lifetime and the number of nonces remembered must be positive")
         self._tag = _NonceTag(secret)
+        self._issuer = secrets.token_bytes(_ISSUER_BYTES)
+        self._serials = itertools.count(secrets.randbits(32))
         self.algorithms = algorithms
         self.lifetime = lifetime
         self.max_nonces = max_nonces
@@ -520,7 +534,8 @@ class DigestAuthenticator:
         return self._count(credentials.nonce, credentials.username, int(credentials.nc, 16), issued, now)
 
     def _new_nonce(self, realm: str, now: float) -> str:
-        head = int(now * 1000).to_bytes(_TIME_BYTES, "big") + os.urandom(_RANDOM_BYTES)
+        serial = next(self._serials).to_bytes(_SERIAL_BYTES, "big")
+        head = int(now * 1000).to_bytes(_TIME_BYTES, "big") + self._issuer + serial
         tag = self._tag(head + realm.encode("utf-8", "surrogatepass"))
         return base64.urlsafe_b64encode(head + tag).decode("ascii")
 

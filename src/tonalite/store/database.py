@@ -17,6 +17,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 Row = tuple[Any, ...]
 DriverParameters = Sequence[Any] | Mapping[str, Any]
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -25,6 +26,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Reads through a memory map instead of a read() system call per page: every commit of another connection
+    # (registrations are written all the time) empties this one's page cache, and each SIP request looks up
+    # its line again.
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
