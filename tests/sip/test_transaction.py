@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from tonalite.sip.message import Headers, Request, Response, serialise
+from tonalite.sip.parser import parse_message
 from tonalite.sip.transaction import (
     AckReceived,
     ClientInviteState,
@@ -76,11 +77,19 @@ def describe(output: Output) -> str:
             return request.method
         case SendMessage(message=Response() as response):
             return str(response.status)
+        case SendMessage(message=bytes() as data):  # a server transaction's response, serialised
+            return str(sent_response(data).status)
         case ResponseReceived(response=response):
             return f"tu {response.status}"
         case AckReceived():
             return "tu ACK"
     return type(output).__name__
+
+
+def sent_response(data: bytes) -> Response:
+    response = parse_message(data)
+    assert isinstance(response, Response)
+    return response
 
 
 def drained(transaction: Transaction) -> list[str]:
@@ -331,8 +340,10 @@ def test_server_invite_answers_100_trying_at_once() -> None:
     transaction = server_invite(UDP)
     outputs = transaction.take_outputs()
     assert len(outputs) == 1 and isinstance(outputs[0], SendMessage)
-    trying = outputs[0].message
-    assert isinstance(trying, Response) and (trying.status, trying.reason) == (100, "Trying")
+    sent = outputs[0].message
+    assert isinstance(sent, bytes)
+    trying = sent_response(sent)
+    assert (trying.status, trying.reason) == (100, "Trying")
     assert trying.headers.get_all("Via") == [TOP_VIA, UPSTREAM_VIA]
     for name in ("From", "To", "Call-ID", "CSeq", "Timestamp"):
         assert trying.headers.get(name) == transaction.request.headers.get(name)
@@ -380,7 +391,7 @@ def test_server_invite_2xx_goes_to_accepted_until_timer_l() -> None:
     transaction.take_outputs()
     ok = make_response(transaction.request, 200)
     transaction.send_response(ok, 1.0)
-    assert transaction.take_outputs() == [SendMessage(ok)]
+    assert transaction.take_outputs() == [SendMessage(serialise(ok))]
     assert transaction.state is ServerInviteState.ACCEPTED
     assert transaction.next_deadline() == 33.0
     transaction.receive_request(transaction.request, 2.0)
@@ -390,7 +401,7 @@ def test_server_invite_2xx_goes_to_accepted_until_timer_l() -> None:
     transaction.send_response(make_response(transaction.request, 180), 4.0)
     ack = make_request("ACK", to=f"{BOB};tag=b1")
     transaction.receive_request(ack, 5.0)
-    assert transaction.take_outputs() == [SendMessage(ok), AckReceived(ack)]
+    assert transaction.take_outputs() == [SendMessage(serialise(ok)), AckReceived(ack)]
     assert run(transaction, until=100.0) == [(33.0, "Terminated")]
 
 

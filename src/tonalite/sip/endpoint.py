@@ -367,8 +367,8 @@ class SipEndpoint:
             if deadline is not None:
                 heapq.heappush(self._deadlines, (deadline, transaction_id))
 
-    def _send(self, message: Message, peer: Peer) -> None:
-        self._outgoing.append((serialise(message), peer))
+    def _send(self, message: Message | bytes, peer: Peer) -> None:
+        self._outgoing.append((message if isinstance(message, bytes) else serialise(message), peer))
 
     def _sent_by_parts(self, transport: Transport) -> tuple[str, int | None]:
         host, _, port = self.sent_by(transport).rpartition(":")

@@ -20,7 +20,7 @@ from enum import Enum
 from typing import Generic, NamedTuple, TypeVar
 
 from tonalite.sip.headers import BRANCH_MAGIC, CSeq, HeaderError, cseq_of, parse_params, top_via
-from tonalite.sip.message import Headers, Message, Request, Response
+from tonalite.sip.message import Headers, Message, Request, Response, serialise
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +90,10 @@ class ServerNonInviteState(Enum):
 
 @dataclass(slots=True)
 class SendMessage:
-    """Pass this message to the transport; the endpoint knows where the transaction's peer is."""
+    """Pass this message to the transport; the endpoint knows where the transaction's peer is. A server
+    transaction's responses come serialised (see `_ServerTransaction`)."""
 
-    message: Message
+    message: Message | bytes
 
 
 @dataclass(slots=True)
@@ -143,7 +144,7 @@ class _Transaction(ABC, Generic[StateT]):
         self.state = state
         self._deadlines: dict[Timer, float] = {}
         self._interval = timers.t1  # the current period of the machine's retransmission timer (A, E or G)
-        self._outputs: list[Output] = []
+        self._outputs: list[Output] | None = None  # made on the first output: most waits produce none
 
     @property
     def terminated(self) -> bool:
@@ -164,7 +165,9 @@ class _Transaction(ABC, Generic[StateT]):
             self._step(timer, now)
 
     def take_outputs(self) -> list[Output]:
-        outputs, self._outputs = self._outputs, []
+        outputs, self._outputs = self._outputs, None
+        if outputs is None:
+            return []
         return outputs
 
     @abstractmethod
@@ -194,11 +197,14 @@ class _Transaction(ABC, Generic[StateT]):
         for timer in timers:
             self._deadlines.pop(timer, None)
 
-    def _send(self, message: Message) -> None:
-        self._outputs.append(SendMessage(message))
+    def _send(self, message: Message | bytes) -> None:
+        self._emit(SendMessage(message))
 
     def _emit(self, event: Output) -> None:
-        self._outputs.append(event)
+        if self._outputs is None:
+            self._outputs = [event]
+        else:
+            self._outputs.append(event)
 
     def _terminate(self) -> None:
         self._deadlines.clear()
@@ -229,13 +235,14 @@ class _ClientTransaction(_Transaction[StateT]):
 class _ServerTransaction(_Transaction[StateT]):
     """No timer runs before the TU's first response, so the constructors take `now` only for the shape
     all four share. The request is not kept: a finished transaction lives on for Timer J or I (tens of
-    thousands of them under load), holding only its last response."""
+    thousands of them under load), holding only its last response, serialised once when it is sent: one
+    bytes object for the garbage collector to skip rather than a message's objects for it to walk."""
 
     __slots__ = ("_last_response",)
 
     def __init__(self, reliable: bool, timers: TimerValues, state: StateT) -> None:
         super().__init__(reliable, timers, state)
-        self._last_response: Response | None = None
+        self._last_response: bytes | None = None
 
     def receive_request(self, request: Request, now: float) -> None:
         """A request whose `server_key` is this transaction's: a retransmission, or the ACK of an INVITE."""
@@ -257,8 +264,8 @@ class _ServerTransaction(_Transaction[StateT]):
         return self._last_response is not None
 
     def _respond(self, response: Response) -> None:
-        self._last_response = response
-        self._send(response)
+        self._last_response = serialise(response)
+        self._send(self._last_response)
 
     def _resend_last_response(self) -> None:
         if self._last_response is not None:
