@@ -120,6 +120,8 @@ class _Entry:
     client: bool
     scheduled: float | None = None
     """The deadline of the transaction's entry in the heap: an entry with another deadline is out of date."""
+    datagram: bytes | None = None
+    """The datagram that started a server transaction over UDP, by which its retransmissions are recognised."""
 
 
 @dataclass(slots=True)
@@ -132,6 +134,7 @@ class SipEndpoint:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _entries: dict[int, _Entry] = field(default_factory=dict)
     _by_key: dict[Hashable, int] = field(default_factory=dict)
+    _by_datagram: dict[bytes, int] = field(default_factory=dict)
     _deadlines: list[tuple[float, int]] = field(default_factory=list)
     _outgoing: deque[tuple[bytes, Peer]] = field(default_factory=deque)
     _events: deque[Event] = field(default_factory=deque)
@@ -141,7 +144,19 @@ class SipEndpoint:
     # What the I/O layer calls.
 
     def receive(self, data: bytes, peer: Peer, now: float, framed: bool = False) -> None:
-        """Take one datagram (or one framed stream message). Never raises on bad input."""
+        """Take one datagram (or one framed stream message). Never raises on bad input.
+
+        A datagram identical to the one that started a server transaction is a retransmission (a phone
+        resends the same bytes): it goes to that transaction without being parsed, which keeps the work of
+        an overloaded node, whose queued requests are all retransmitted, from doubling."""
+        if not framed:
+            transaction_id = self._by_datagram.get(data)
+            if transaction_id is not None:
+                entry = self._entries[transaction_id]
+                assert isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction)
+                entry.transaction.receive_retransmission(now)
+                self._drain(transaction_id, entry)
+                return
         try:
             message = parse_message(data, framed=framed)
         except ParseError as error:
@@ -150,7 +165,7 @@ class SipEndpoint:
             return
         try:
             if isinstance(message, Request):
-                self._receive_request(message, peer, now)
+                self._receive_request(message, peer, now, None if framed else data)
             else:
                 self._receive_response(message, now)
         except HeaderError as error:
@@ -262,7 +277,7 @@ class SipEndpoint:
 
     # Inside.
 
-    def _receive_request(self, request: Request, peer: Peer, now: float) -> None:
+    def _receive_request(self, request: Request, peer: Peer, now: float, datagram: bytes | None) -> None:
         via = top_via(request)
         cseq_of(request)
         # RFC 4475 §3.1.2.6, §3.1.2.13, §3.1.2.14: a malformed From, To or (first) Contact gets its 400 here,
@@ -296,6 +311,9 @@ class SipEndpoint:
             else ServerNonInviteTransaction(request, peer.reliable, now, self.timers)
         )
         transaction_id = self._register(transaction, peer, key, client=False)
+        if datagram is not None and transaction_id in self._entries:
+            self._entries[transaction_id].datagram = datagram
+            self._by_datagram[datagram] = transaction_id
         if request.method == "INVITE":
             self._trying_due.append((transaction_id, request))
         self._events.append(IncomingRequest(transaction_id, request, peer))
@@ -360,6 +378,8 @@ class SipEndpoint:
                 self._cancel_on_provisional.discard(transaction_id)
                 if self._by_key.get(entry.key) == transaction_id:
                     del self._by_key[entry.key]
+                if entry.datagram is not None and self._by_datagram.get(entry.datagram) == transaction_id:
+                    del self._by_datagram[entry.datagram]
                 return
         deadline = entry.transaction.next_deadline()
         if deadline != entry.scheduled:

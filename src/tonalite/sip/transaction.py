@@ -239,6 +239,7 @@ class _ServerTransaction(_Transaction[StateT]):
     bytes object for the garbage collector to skip rather than a message's objects for it to walk."""
 
     __slots__ = ("_last_response",)
+    _RESENDS_IN: frozenset[StateT]
 
     def __init__(self, reliable: bool, timers: TimerValues, state: StateT) -> None:
         super().__init__(reliable, timers, state)
@@ -247,6 +248,14 @@ class _ServerTransaction(_Transaction[StateT]):
     def receive_request(self, request: Request, now: float) -> None:
         """A request whose `server_key` is this transaction's: a retransmission, or the ACK of an INVITE."""
         self._input(request, now)
+
+    def receive_retransmission(self, now: float) -> None:
+        """A copy, byte for byte, of the request that started this transaction (the endpoint recognises one
+        before parsing it): the last response is sent again while the request is being answered or once it
+        has been answered with a non-2xx, as for a retransmission that `receive_request` is given."""
+        if self.state in self._RESENDS_IN:
+            self._resend_last_response()
+        self.handle_timer(now)
 
     def send_response(self, response: Response, now: float) -> None:
         """A response from the TU; one the current state does not take is discarded (§17.2.2)."""
@@ -375,6 +384,7 @@ class ServerInviteTransaction(_ServerTransaction[ServerInviteState]):
 
     __slots__ = ()
     _TERMINATED = ServerInviteState.TERMINATED
+    _RESENDS_IN = frozenset({ServerInviteState.PROCEEDING, ServerInviteState.COMPLETED})
 
     def __init__(
         self,
@@ -435,6 +445,7 @@ class ServerNonInviteTransaction(_ServerTransaction[ServerNonInviteState]):
 
     __slots__ = ()
     _TERMINATED = ServerNonInviteState.TERMINATED
+    _RESENDS_IN = frozenset({ServerNonInviteState.PROCEEDING, ServerNonInviteState.COMPLETED})
 
     def __init__(self, request: Request, reliable: bool, now: float, timers: TimerValues = TimerValues()) -> None:
         super().__init__(reliable, timers, ServerNonInviteState.TRYING)
