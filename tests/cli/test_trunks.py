@@ -58,7 +58,7 @@ def test_trunk_remove_removes_it_by_name(tonalite: Tonalite, platform: Platform)
 @pytest.mark.parametrize(
     ("args", "status", "fragment"),
     [
-        (["--host", "sip.carrier.example"], 2, "host: Over UDP, give the trunk's IP address"),
+        (["--host", "bad host!"], 2, "host: “bad host!” is neither an IP address nor a host name."),
         (["--host", "192.0.2.1", "--port", "70000"], 2, "port: The port must be between 1 and 65535."),
         (["--host", "192.0.2.1", "--transport", "sctp"], 2, "--transport"),
         (["--host", "192.0.2.1", "--username", "tonalite"], 2, "password: Give both the username and the password"),

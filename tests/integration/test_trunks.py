@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ STRANGER_HOST = "127.0.0.2"
 OUTSIDE_NUMBER = "+33612345678"
 TRUNK_USERNAME = "tonalite-trunk"
 TRUNK_PASSWORD = "carrier secret"  # a space: the password is used as given
+UNRESOLVED_WITHIN_S = 10.0
+"""A name that does not resolve fails the call within the lookup's bound (5 s) and a sipp start, well short
+of Timer B (32 s), which a datagram sent nowhere would wait for."""
 
 
 @dataclass
@@ -178,6 +182,43 @@ def test_credentials_the_trunk_refuses_fail_the_call_with_503(carrier: Carrier) 
     assert far_end.finish().all_passed
     (record,) = call_records(site, 1)
     assert (record.result, record.sip_code) == (CallResult.FAILED, 503)
+
+
+def test_a_trunk_named_by_its_host_name_is_reached_over_udp(carrier: Carrier) -> None:
+    """`localhost` is looked up (its A record, 127.0.0.1, for the IPv4 UDP socket) before the INVITE goes,
+    and the Request-URI keeps the name the operator gave."""
+    site = carrier.site
+    port = free_port()
+    site.server.platform.services.trunks.add("named", "LocalHost", port=port, prefixes=["+44"])
+    site.server.platform.db.dispose()
+    register(site, 0)
+    far_end = Sipp(
+        "trunk_uas",
+        site.server.sip_port,
+        site.work_dir / "carrier",
+        local_port=port,
+        substitutions={
+            "REQUEST_URI": re.escape(f"sip:+442079460000@localhost:{port}"),
+            "CALLER": _identity(site.lines[0].number),
+        },
+        extra=["-i", "127.0.0.1"],
+    ).start()
+    record = _answered_call(site, caller(site, "call_uac", "00442079460000"), far_end)
+    assert (record.result, record.callee) == (CallResult.ANSWERED, "+442079460000")
+
+
+def test_a_trunk_whose_host_name_does_not_resolve_fails_the_call_at_once_with_503(carrier: Carrier) -> None:
+    """`.invalid` never resolves (RFC 6761): the caller hears 503 without waiting for Timer B (32 s)."""
+    site = carrier.site
+    site.server.platform.services.trunks.add("nowhere", "carrier.invalid", port=5060, prefixes=["+49"])
+    site.server.platform.db.dispose()
+    register(site, 0)
+    started = time.monotonic()
+    refused = caller(site, "call_refused", "0049301234567", substitutions={"FINAL": "503"}).run()
+    assert refused.all_passed, refused.output
+    assert time.monotonic() - started < UNRESOLVED_WITHIN_S
+    (record,) = call_records(site, 1)
+    assert (record.result, record.sip_code, record.callee) == (CallResult.FAILED, 503, "+49301234567")
 
 
 def test_a_call_from_the_carrier_rings_the_line_that_holds_the_number(carrier: Carrier) -> None:

@@ -52,12 +52,10 @@ def test_a_trunk_is_stored_as_given_in_canonical_form(platform: Platform) -> Non
     assert "spaced secret" not in repr(added)
 
 
-def test_a_host_name_is_for_tcp_and_tls_only(platform: Platform) -> None:
+def test_a_host_name_is_kept_in_lower_case_over_every_transport(platform: Platform) -> None:
     trunks = platform.services.trunks
     assert trunks.add("tls", "SIP.Carrier.example", transport=Transport.TLS, port=5061).host == "sip.carrier.example"
-    with pytest.raises(InvalidInput) as refused:
-        trunks.add("udp", "sip.carrier.example")
-    assert refused.value.message_id == "error.trunk_udp_host"
+    assert trunks.add("udp", "Sip.Carrier.example").host == "sip.carrier.example"
 
 
 @pytest.mark.parametrize(

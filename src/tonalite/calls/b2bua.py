@@ -215,8 +215,12 @@ class B2bua:
             return
         bridge = self._by_callee_transaction.get(event.transaction)
         if bridge is not None and bridge.call.state in (CallState.ROUTING, CallState.RINGING):
-            self._answer(bridge.caller.transaction, self._to_caller(bridge, 408))
-            self._end(bridge, CallResult.NO_ANSWER, 408)
+            if event.timed_out:  # §8.1.3.1: no response is a 408, a transport error a 503
+                self._answer(bridge.caller.transaction, self._to_caller(bridge, 408))
+                self._end(bridge, CallResult.NO_ANSWER, 408)
+            else:
+                self._answer(bridge.caller.transaction, self._to_caller(bridge, 503))
+                self._end(bridge, CallResult.FAILED, 503)
 
     # A new call.
 

@@ -31,9 +31,7 @@ def _repeatable(metavar: str, help_text: str) -> Any:
 @app.command()
 def add(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The trunk's name: letters, digits, . - _")],
-    host: Annotated[
-        str, typer.Option(metavar="HOST", help="The carrier's address (an IP address; a name for TCP or TLS).")
-    ],
+    host: Annotated[str, typer.Option(metavar="HOST", help="The carrier's address (an IP address or a host name).")],
     port: Annotated[int, typer.Option(metavar="PORT", help="The carrier's SIP port.")] = 5060,
     transport: Annotated[Transport, typer.Option(help="How to reach the carrier.")] = Transport.UDP,
     username: Annotated[

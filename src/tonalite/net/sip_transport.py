@@ -13,6 +13,11 @@ Connections (TCP, TLS):
   connection from the same address if there is one, else it is dropped: it is not sent over a new
   connection to the phone's source port, which is the far end of a connection it made, where nothing
   listens. The endpoint is told a connection closed: it fails the transactions that were on it.
+- Host names (a trunk's): a TCP or TLS connection resolves its own. Over UDP the name is resolved
+  (getaddrinfo, in the UDP socket's address family) before the first datagram goes, the messages sent
+  meanwhile wait in order, and the address is kept RESOLVED_NAME_S (60 s). A name that does not resolve
+  fails the transactions waiting on it at once, as a peer no connection reaches does. (RFC 3263's NAPTR and
+  SRV records are not looked up: a trunk names its host and port.)
 - CRLF CRLF keep-alives get a CRLF (RFC 5626 §4.4.1); over UDP they are ignored.
 - Idle connections: a connection that has not carried a successful REGISTER (a 2xx sent back on it) is
   closed after `idle_timeout` seconds without a byte either way. One a phone registered on is the phone's
@@ -59,6 +64,8 @@ from tonalite.sip.transport import Transport
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 5.0
+RESOLVED_NAME_S = 60.0
+RESOLVED_NAMES_KEPT = 1024
 IDLE_CONNECTION_S = 300.0
 MESSAGE_TIMEOUT_S = 20.0
 MAX_CONNECTIONS_PER_SOURCE = 256
@@ -254,6 +261,8 @@ class SipTransport:
     _timer: asyncio.Handle | None = None
     _timer_deadline: float | None = None
     _connecting: dict[Address, list[bytes]] = field(default_factory=dict)
+    _resolving: dict[tuple[str, int], list[bytes]] = field(default_factory=dict)  # UDP datagrams awaiting a name
+    _resolved: dict[str, tuple[str, float]] = field(default_factory=dict)  # name -> (address, until: loop time)
     _pending_connects: set[asyncio.Task[None]] = field(default_factory=set)
     _sources: dict[int, str] = field(default_factory=dict)  # accepted connection -> its source
     _per_source: dict[str, int] = field(default_factory=dict)  # source -> accepted connections open
@@ -413,9 +422,7 @@ class SipTransport:
 
     def _send(self, data: bytes, peer: Peer) -> None:
         if peer.transport == Transport.UDP:
-            protocol = next(iter(self._udp.values()), None)
-            if protocol is not None and protocol.transport is not None:
-                protocol.transport.sendto(data, (peer.host, peer.port))
+            self._send_datagram(data, peer.host, peer.port)
             return
         address = (peer.transport, peer.host, peer.port)
         if peer.connection is not None:  # an answer, or a request in a dialog, on the connection it belongs to
@@ -437,6 +444,50 @@ class SipTransport:
         task = asyncio.get_running_loop().create_task(self._connect_and_send(address))
         self._pending_connects.add(task)
         task.add_done_callback(self._pending_connects.discard)
+
+    def _send_datagram(self, data: bytes, host: str, port: int) -> None:
+        protocol = next(iter(self._udp.values()), None)
+        if protocol is None or protocol.transport is None:
+            return
+        if ":" in host or host.replace(".", "").isdigit():  # an address: a host name has a letter (RFC 1123)
+            protocol.transport.sendto(data, (host, port))
+            return
+        loop = asyncio.get_running_loop()
+        resolved = self._resolved.get(host)
+        if resolved is not None and resolved[1] > loop.time():
+            protocol.transport.sendto(data, (resolved[0], port))
+            return
+        queued = self._resolving.get((host, port))
+        if queued is not None:
+            queued.append(data)
+            return
+        self._resolving[(host, port)] = [data]
+        task = loop.create_task(self._resolve_and_send(host, port, protocol.transport))
+        self._pending_connects.add(task)
+        task.add_done_callback(self._pending_connects.discard)
+
+    async def _resolve_and_send(self, host: str, port: int, transport: asyncio.DatagramTransport) -> None:
+        loop = asyncio.get_running_loop()
+        family = transport.get_extra_info("socket").family
+        try:
+            found = await asyncio.wait_for(
+                loop.getaddrinfo(host, port, family=family, type=socket.SOCK_DGRAM), CONNECT_TIMEOUT_S
+            )
+            if not found:
+                raise OSError("no address")
+        except (OSError, TimeoutError) as error:
+            dropped = self._resolving.pop((host, port), [])
+            log.info("cannot resolve %s for UDP (%d messages dropped): %s", host, len(dropped), error or "timed out")
+            self.endpoint.peer_unreachable(Peer(Transport.UDP, host, port), self.clock.now())
+            self.pump()
+            return
+        address = str(found[0][4][0])
+        now = loop.time()
+        if len(self._resolved) >= RESOLVED_NAMES_KEPT:
+            self._resolved = {name: kept for name, kept in self._resolved.items() if kept[1] > now}
+        self._resolved[host] = (address, now + RESOLVED_NAME_S)
+        for data in self._resolving.pop((host, port), []):
+            transport.sendto(data, (address, port))
 
     def _open_connection(self, connection_id: int | None) -> _Stream | None:
         stream = self._connections.get(connection_id) if connection_id is not None else None

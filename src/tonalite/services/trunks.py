@@ -96,7 +96,7 @@ class TrunkService:
         checked_transport = _transport(transport)
         trunk = CarrierTrunk(
             name=name,
-            host=_host(host, checked_transport),
+            host=_host(host),
             port=_port(port),
             transport=checked_transport,
             username=_credential(username, MAX_USERNAME, "username"),
@@ -172,9 +172,8 @@ def _transport(value: Transport | str) -> Transport:
         raise InvalidInput("error.transport_invalid", "transport", value=value) from None
 
 
-def _host(text: str, transport: Transport) -> str:
-    """An IP address or a host name. Over UDP only an address: the UDP transport sends to addresses and does
-    not resolve names (TCP and TLS connections do)."""
+def _host(text: str) -> str:
+    """An IP address or a host name (resolved when the trunk is used, over any transport)."""
     host = text.strip()
     try:
         return str(ipaddress.ip_address(host.strip("[]")))
@@ -182,8 +181,6 @@ def _host(text: str, transport: Transport) -> str:
         pass
     if _HOSTNAME.fullmatch(host) is None:
         raise InvalidInput("error.host_invalid", "host", value=host[:255])
-    if transport == Transport.UDP:
-        raise InvalidInput("error.trunk_udp_host", "host")
     return host.lower()
 
 
