@@ -22,13 +22,18 @@ from pydantic import ValidationError
 
 from tests.integration.calling import call_records, caller, national, received, register
 from tests.integration.conftest import Site, _site, with_phone_directories
+from tests.peers.sip_client import MAX_MESSAGE_BYTES, RECEIVE_TIMEOUT_S, UdpPhone
 from tests.peers.sipp import Sipp
 from tonalite.config import Settings
+from tonalite.sip.message import Response, serialise
+from tonalite.sip.parser import parse_message
 from tonalite.store.models import CallResult
 
 T1_MS = 50
 TIMER_B_S = 64 * T1_MS / 1000
 RING_TIMEOUT_S = 2
+NO_RETRANSMISSION_S = 20 * T1_MS / 1000
+"""Long enough for four Timer G retransmissions of a stateful 407 (T1, 3*T1, 7*T1, 15*T1)."""
 LATE_S = 10.0
 """How much later than its timer a timeout may be seen here (a sipp start, a digest round, a loaded machine),
 still well short of the defaults (32 s, 180 s): the settings took effect."""
@@ -85,6 +90,31 @@ def test_a_phone_that_never_responds_gets_the_caller_a_408(short_t1: Site, phone
     assert record.result == CallResult.NO_ANSWER
     assert record.sip_code == 408
     assert record.answered_at is None and record.ended_at is not None
+
+
+def test_a_challenged_invite_gets_one_407_and_its_retransmission_the_same(short_t1: Site) -> None:
+    """The 407 is sent statelessly (RFC 3261 §8.2.7): a caller that never ACKs it gets no Timer G
+    retransmissions (at T1, 3*T1, 7*T1, ... from a stateful one, towards an address that may be forged),
+    and a retransmitted INVITE gets the same 407, byte for byte."""
+    line = short_t1.lines[0]
+    phone = UdpPhone(short_t1.server.sip_port, line.username, line.password, line.domain)
+    try:
+        invite = phone.request("INVITE", [("Content-Type", "application/sdp")])
+        invite.uri = f"sip:{national(short_t1.lines[1])}@{line.domain}"
+        data = serialise(invite)
+        phone.send_raw(data)
+        first, _ = phone.sock.recvfrom(MAX_MESSAGE_BYTES)
+        challenge = parse_message(first)
+        assert isinstance(challenge, Response) and challenge.status == 407
+        phone.sock.settimeout(NO_RETRANSMISSION_S)
+        with pytest.raises(TimeoutError):
+            phone.receive_message()
+        phone.sock.settimeout(RECEIVE_TIMEOUT_S)
+        phone.send_raw(data)
+        again, _ = phone.sock.recvfrom(MAX_MESSAGE_BYTES)
+        assert again == first
+    finally:
+        phone.close()
 
 
 def test_a_call_nobody_picks_up_ends_after_the_ring_timeout(short_ring: Site) -> None:

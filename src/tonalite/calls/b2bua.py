@@ -249,8 +249,8 @@ class B2bua:
     def _call_from_line(self, event: IncomingRequest) -> None:
         request = event.request
         caller = self._authenticator.authenticate(request, Challenge.PROXY)
-        if isinstance(caller, Response):
-            self._answer(event.transaction, caller)
+        if isinstance(caller, Response):  # a challenge, or a 400 for malformed credentials: no state kept
+            self._endpoint.send_response_statelessly(event.transaction, caller, self._clock.now())
             return
         now = self._clock.wall()
         if self._location.current(caller.line_id, now) is None:

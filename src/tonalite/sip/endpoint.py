@@ -141,6 +141,10 @@ class SipEndpoint:
     _events: deque[Event] = field(default_factory=deque)
     _cancel_on_provisional: set[int] = field(default_factory=set)
     _trying_due: list[tuple[int, Request]] = field(default_factory=list)
+    _stateless_answers: dict[int, tuple[bytes, Peer, float]] = field(default_factory=dict)
+    """By the hash of the datagram answered: the challenge sent statelessly, where it went, and until when it
+    answers the request's retransmissions."""
+    _stateless_expiry: deque[int] = field(default_factory=deque)
 
     # What the I/O layer calls.
 
@@ -154,12 +158,17 @@ class SipEndpoint:
         requests colliding by chance is ~1e-10 likely among 100,000 live transactions, and would only leave
         the second unanswered until the first's transaction ends."""
         if not framed:
-            transaction_id = self._by_datagram.get(hash(data))
+            datagram = hash(data)
+            transaction_id = self._by_datagram.get(datagram)
             if transaction_id is not None:
                 entry = self._entries[transaction_id]
                 assert isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction)
                 entry.transaction.receive_retransmission(now)
                 self._drain(transaction_id, entry)
+                return
+            answered = self._stateless_answers.get(datagram)
+            if answered is not None and answered[2] > now:
+                self._outgoing.append((answered[0], answered[1]))
                 return
         try:
             message = parse_message(data, framed=framed)
@@ -205,6 +214,7 @@ class SipEndpoint:
         return None
 
     def handle_timer(self, now: float) -> None:
+        self._forget_stateless_answers(now)
         while self._deadlines and self._deadlines[0][0] <= now:
             deadline, transaction_id = heapq.heappop(self._deadlines)
             entry = self._entries.get(transaction_id)
@@ -244,6 +254,33 @@ class SipEndpoint:
         assert isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction)
         entry.transaction.send_response(response, now)
         self._drain(transaction, entry)
+
+    def send_response_statelessly(self, transaction: int, response: Response, now: float) -> None:
+        """Answer a request and forget its transaction (RFC 3261 §8.2.7), for the challenge of a request
+        that failed authentication: a request from anyone then holds no transaction for 32 s, and a spoofed
+        INVITE gets one 407, not the ten that Timer G would send its forged source. Over UDP the answer is
+        kept by the request's datagram for 64*T1, so that a retransmission gets the same bytes (a phone may
+        take a different challenge for a new response); the ACK of a 407 matches no transaction, and the
+        dialog layer ignores it. A request already answered (a provisional response included) stays
+        stateful."""
+        entry = self._entries.get(transaction)
+        if entry is None or entry.client:
+            return
+        assert isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction)
+        if entry.transaction.responded:
+            self.send_response(transaction, response, now)
+            return
+        del self._entries[transaction]
+        if self._by_key.get(entry.key) == transaction:
+            del self._by_key[entry.key]
+        data = serialise(response)
+        if entry.datagram is not None:
+            if self._by_datagram.get(entry.datagram) == transaction:
+                del self._by_datagram[entry.datagram]
+            self._forget_stateless_answers(now)
+            self._stateless_answers[entry.datagram] = (data, entry.peer, now + self.timers.timeout)
+            self._stateless_expiry.append(entry.datagram)
+        self._outgoing.append((data, entry.peer))
 
     def send_request(self, request: Request, peer: Peer, now: float) -> int:
         """Start a client transaction: a new top Via with a fresh branch, then the request is sent."""
@@ -390,6 +427,17 @@ class SipEndpoint:
             entry.scheduled = deadline
             if deadline is not None:
                 heapq.heappush(self._deadlines, (deadline, transaction_id))
+
+    def _forget_stateless_answers(self, now: float) -> None:
+        """Drop the answers past their time, oldest first (they were kept in the order they were sent)."""
+        expiry, answers = self._stateless_expiry, self._stateless_answers
+        while expiry:
+            answered = answers.get(expiry[0])
+            if answered is not None and answered[2] > now:
+                return
+            datagram = expiry.popleft()
+            if answered is not None:
+                del answers[datagram]
 
     def _send(self, message: Message | bytes, peer: Peer) -> None:
         self._outgoing.append((message if isinstance(message, bytes) else serialise(message), peer))

@@ -1,0 +1,106 @@
+"""Challenges are sent statelessly (RFC 3261 §8.2.7): the request's transaction is forgotten, nothing is
+retransmitted on a timer, and over UDP a retransmission of the request gets the very same answer."""
+
+from __future__ import annotations
+
+from tonalite.sip.endpoint import IncomingAck, IncomingRequest, Peer, SipEndpoint
+from tonalite.sip.headers import BRANCH_MAGIC
+from tonalite.sip.parser import parse_message
+from tonalite.sip.responses import response_to
+from tonalite.sip.transport import Transport
+
+PHONE = Peer(Transport.UDP, "192.0.2.10", 5060)
+STREAM = Peer(Transport.TCP, "192.0.2.10", 5060, 7)
+KEPT_S = 32.0  # 64*T1
+
+
+def _request(method: str, *, transport: str = "UDP", branch: str = "stateless") -> bytes:
+    return (
+        f"{method} sip:bob@192.0.2.1 SIP/2.0\r\n"
+        f"Via: SIP/2.0/{transport} 192.0.2.10:5060;branch={BRANCH_MAGIC}-{branch}\r\n"
+        "Max-Forwards: 70\r\n"
+        "From: <sip:alice@192.0.2.1>;tag=a\r\n"
+        f"To: <sip:bob@192.0.2.1>{';tag=t' if method == 'ACK' else ''}\r\n"
+        "Call-ID: stateless-test\r\n"
+        f"CSeq: 1 {method}\r\n"
+        "Contact: <sip:alice@192.0.2.10:5060>\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+
+
+def _endpoint() -> SipEndpoint:
+    return SipEndpoint(sent_by=lambda _: "192.0.2.1:5060", new_branch=lambda: f"{BRANCH_MAGIC}-local")
+
+
+def _challenge(endpoint: SipEndpoint, data: bytes, status: int, now: float, peer: Peer = PHONE) -> bytes:
+    """The request reaches the application, which challenges it statelessly; the one datagram sent."""
+    endpoint.receive(data, peer, now, framed=peer.reliable)
+    event = endpoint.next_event()
+    assert isinstance(event, IncomingRequest)
+    endpoint.send_response_statelessly(event.transaction, response_to(event.request, status, to_tag="t"), now)
+    (sent,) = endpoint.outgoing(now)
+    assert getattr(parse_message(sent[0]), "status", None) == status, "the challenge alone, no 100 Trying"
+    return sent[0]
+
+
+def test_a_challenged_invite_leaves_nothing_to_retransmit() -> None:
+    endpoint = _endpoint()
+    _challenge(endpoint, _request("INVITE"), 407, 0.0)
+    assert endpoint.next_deadline() is None, "no Timer G resends the 407, no Timer H waits for its ACK"
+    endpoint.handle_timer(40.0)
+    assert endpoint.outgoing(40.0) == []
+
+
+def test_a_retransmitted_request_gets_the_same_bytes_and_reaches_no_application() -> None:
+    endpoint = _endpoint()
+    data = _request("REGISTER")
+    challenge = _challenge(endpoint, data, 401, 0.0)
+    endpoint.receive(bytes(bytearray(data)), PHONE, 0.5)
+    assert endpoint.outgoing(0.5) == [(challenge, PHONE)]
+    assert endpoint.next_event() is None
+
+
+def test_the_ack_of_a_stateless_407_goes_to_the_dialog_layer() -> None:
+    endpoint = _endpoint()
+    _challenge(endpoint, _request("INVITE"), 407, 0.0)
+    endpoint.receive(_request("ACK"), PHONE, 0.1)
+    assert isinstance(endpoint.next_event(), IncomingAck), "which finds no dialog and drops it (§8.2.7)"
+    assert endpoint.outgoing(0.1) == []
+
+
+def test_after_64_t1_a_copy_is_a_new_request() -> None:
+    endpoint = _endpoint()
+    data = _request("REGISTER")
+    _challenge(endpoint, data, 401, 0.0)
+    endpoint.handle_timer(KEPT_S + 1)
+    _challenge(endpoint, data, 401, KEPT_S + 2)
+
+
+def test_answers_expire_oldest_first_and_a_renewed_one_is_kept() -> None:
+    endpoint = _endpoint()
+    first, second = _request("REGISTER", branch="one"), _request("REGISTER", branch="two")
+    _challenge(endpoint, first, 401, 0.0)
+    _challenge(endpoint, second, 401, 10.0)
+    endpoint.handle_timer(KEPT_S + 1)  # the first is gone, the second still answers
+    endpoint.receive(second, PHONE, KEPT_S + 1)
+    assert len(endpoint.outgoing(KEPT_S + 1)) == 1
+    _challenge(endpoint, first, 401, KEPT_S + 2)
+
+
+def test_over_a_stream_the_request_is_simply_forgotten() -> None:
+    endpoint = _endpoint()
+    data = _request("REGISTER", transport="TCP")
+    _challenge(endpoint, data, 401, 0.0, STREAM)
+    _challenge(endpoint, data, 401, 0.1, STREAM)
+
+
+def test_a_request_already_answered_provisionally_stays_stateful() -> None:
+    """An INVITE that got its 100 Trying is challenged in its transaction, which then resends the 407."""
+    endpoint = _endpoint()
+    endpoint.receive(_request("INVITE"), PHONE, 0.0)
+    event = endpoint.next_event()
+    assert isinstance(event, IncomingRequest)
+    assert [getattr(parse_message(data), "status", 0) for data, _ in endpoint.outgoing(0.0)] == [100]
+    endpoint.send_response_statelessly(event.transaction, response_to(event.request, 407, to_tag="t"), 0.1)
+    assert len(endpoint.outgoing(0.1)) == 1
+    assert endpoint.next_deadline() == 0.6, "Timer G"
