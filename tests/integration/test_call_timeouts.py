@@ -117,6 +117,60 @@ def test_a_challenged_invite_gets_one_407_and_its_retransmission_the_same(short_
         phone.close()
 
 
+EARLY_OFFER = """Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000"""
+LATE_OFFER = "Content-Length: 0"
+REJECTED_STREAM = {
+    "ACK_CHECK": '<action><ereg regexp="m=audio 0 " search_in="body" check_it="true" assign_to="rejected"/></action>',
+    "ACK_REFERENCE": '<Reference variables="rejected"/>',
+}
+
+
+@pytest.mark.parametrize(
+    ("offer", "ack_check"),
+    [(EARLY_OFFER, {"ACK_CHECK": "", "ACK_REFERENCE": ""}), (LATE_OFFER, REJECTED_STREAM)],
+    ids=["early-offer", "late-offer"],
+)
+def test_an_answer_the_caller_never_acknowledges_is_resent_then_both_sides_are_hung_up(
+    short_t1: Site, offer: str, ack_check: dict[str, str]
+) -> None:
+    """RFC 3261 §13.3.1.4: the caller's 200 goes again at T1, 2*T1, 4*T1 ... (at most T2 apart) until its ACK
+    comes; after 64*T1 without one the call is over. The callee's own 2xx is acknowledged before its BYE
+    (§13.2.2.4: every 2xx is) — when that 2xx made the offer (the caller's INVITE had none), with an answer
+    rejecting its stream — and the call is recorded as failed with 408."""
+    site = short_t1
+    register(site, 0)
+    callee = Sipp(
+        "call_uas_late_ack",
+        site.server.sip_port,
+        site.work_dir / "line1",
+        local_port=register(site, 1),
+        substitutions=ack_check,
+        extra=["-trace_msg"],
+    ).start()
+    calling = caller(site, "call_uac_no_ack", national(site.lines[1]), substitutions={"OFFER": offer})
+    calling.extra.append("-trace_msg")
+    started = time.monotonic()
+    hung_up = calling.run()
+    waited = time.monotonic() - started
+    assert hung_up.all_passed, hung_up.output
+    assert callee.finish().all_passed, "ACK, then BYE"
+    assert TIMER_B_S <= waited < TIMER_B_S + LATE_S
+    answers = received(calling, "SIP/2.0 200", "2 INVITE")
+    assert len(answers) >= 5, "T1, 2*T1, 4*T1, 8*T1, 16*T1 and 32*T1 fall before 64*T1"
+    (record,) = call_records(site, 1)
+    assert (record.result, record.sip_code) == (CallResult.FAILED, 408)
+    assert record.answered_at is not None
+
+
 def test_a_call_nobody_picks_up_ends_after_the_ring_timeout(short_ring: Site) -> None:
     site = short_ring
     register(site, 0)

@@ -40,6 +40,8 @@ from tonalite.sip.endpoint import (
 from tonalite.sip.headers import HeaderError, from_of, to_of
 from tonalite.sip.message import Headers, Request, Response
 from tonalite.sip.responses import response_to
+from tonalite.sip.sdp import SdpError, SessionDescription
+from tonalite.sip.sdp import answer as sdp_answer
 from tonalite.sip.transaction import TimerValues
 from tonalite.sip.transport import Transport
 from tonalite.sip.uri import SipUri, TelUri, UriError, parse_uri
@@ -491,7 +493,26 @@ class B2bua:
         leg = bridge.caller if to_caller else bridge.callee
         if leg is None or leg.dialog is None:
             return
+        if not to_caller and bridge.callee_2xx_waiting is not None:
+            self._ack_before_bye(bridge, bridge.callee_2xx_waiting)
         self._endpoint.send_request(leg.dialog.new_request("BYE"), leg.peer, self._clock.now())
+
+    def _ack_before_bye(self, bridge: _Bridge, answered: Response) -> None:
+        """The callee's 2xx, still waiting for the caller's ACK, is acknowledged before the callee is hung up
+        (RFC 3261 §13.2.2.4: every 2xx is). A 2xx that made an offer (the caller's INVITE had none) must be
+        answered in the ACK: with every stream rejected (port 0), since the call is ending."""
+        assert bridge.callee is not None
+        if answered.body and not bridge.callee.invite.body:
+            try:
+                offer = SessionDescription.parse(answered.body)
+            except SdpError:
+                offer = None  # nothing an answer could be made to: a bare ACK, then the BYE
+            if offer is not None:
+                host = self._endpoint.sent_by(bridge.callee.peer.transport).rpartition(":")[0].strip("[]")
+                refusal = sdp_answer(offer, (), host, [0] * len(offer.media), secrets.randbits(32))
+                self._ack_callee(bridge, refusal.serialise(), "application/sdp")
+                return
+        self._ack_callee(bridge, b"", None)
 
     def _cancel_callee(self, bridge: _Bridge) -> None:
         if bridge.callee is not None:
