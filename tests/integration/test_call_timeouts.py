@@ -171,6 +171,35 @@ def test_an_answer_the_caller_never_acknowledges_is_resent_then_both_sides_are_h
     assert record.answered_at is not None
 
 
+def test_a_caller_that_hangs_up_without_acknowledging_ends_the_call_at_once(short_t1: Site) -> None:
+    """Its BYE ends the call: the callee's 2xx is acknowledged, then the callee gets the BYE, and the caller
+    hears nothing more (no 200 resent for the ACK that will never come, no BYE at 64*T1)."""
+    site = short_t1
+    register(site, 0)
+    callee = Sipp(
+        "call_uas_late_ack",
+        site.server.sip_port,
+        site.work_dir / "line1",
+        local_port=register(site, 1),
+        substitutions={"ACK_CHECK": "", "ACK_REFERENCE": ""},
+    ).start()
+    quiet_ms = int((TIMER_B_S + 1.0) * 1000)
+    calling = caller(
+        site,
+        "call_uac_bye_before_ack",
+        national(site.lines[1]),
+        substitutions={"OFFER": EARLY_OFFER, "QUIET_MS": str(quiet_ms)},
+    )
+    calling.extra.append("-trace_msg")
+    hung_up = calling.run()
+    assert hung_up.all_passed, hung_up.output
+    assert callee.finish().all_passed, "ACK, then BYE"
+    assert len(received(calling, "SIP/2.0 200", "2 INVITE")) <= 2, "a copy may cross the BYE, no more"
+    assert received(calling, "BYE") == []
+    (record,) = call_records(site, 1)
+    assert (record.result, record.sip_code) == (CallResult.ANSWERED, 200)
+
+
 def test_a_call_nobody_picks_up_ends_after_the_ring_timeout(short_ring: Site) -> None:
     site = short_ring
     register(site, 0)

@@ -597,6 +597,7 @@ class B2bua:
         if not bridge.call.end(self._clock.wall(), result, sip_code):
             return
         self._ringing.pop(bridge.caller.transaction, None)
+        self._stop_2xx_retransmissions(bridge)  # an ended call waits for no ACK
         for line_id in bridge.call.lines:
             remaining = self._calls_per_line.get(line_id, 1) - 1
             if remaining > 0:
@@ -636,6 +637,10 @@ class B2bua:
         for leg in (bridge.caller, bridge.callee):
             if leg is not None and leg.dialog is not None:
                 self._dialogs.pop(leg.dialog.id, None)
+        self._stop_2xx_retransmissions(bridge)
+
+    @staticmethod
+    def _stop_2xx_retransmissions(bridge: _Bridge) -> None:
         for retransmission in bridge.unacked.values():
             if retransmission.handle is not None:
                 retransmission.handle.cancel()
