@@ -598,6 +598,10 @@ class B2bua:
             return
         self._ringing.pop(bridge.caller.transaction, None)
         self._stop_2xx_retransmissions(bridge)  # an ended call waits for no ACK
+        callee_invite = bridge.callee.invite if bridge.callee is not None else None
+        for kept in (bridge.caller.invite, callee_invite, bridge.ack_for_callee):
+            if kept is not None:  # kept 64*T1 for late messages, hardly read again
+                kept.headers.drop_index()
         for line_id in bridge.call.lines:
             remaining = self._calls_per_line.get(line_id, 1) - 1
             if remaining > 0:

@@ -230,6 +230,11 @@ class Headers:
             self._index = index
         return index
 
+    def drop_index(self) -> None:
+        """Forget the lookup index until the next lookup rebuilds it: for a message kept long and seldom read,
+        whose index (a list per header name) would otherwise stay in memory, and in the collector's walks."""
+        self._index = None
+
     def get(self, name: str) -> str | None:
         """The first field's value; for a list header, the first field as written (not split)."""
         values = (self._index or self._indexed()).get((_NAMES.get(name) or _names(name))[0])
