@@ -3,6 +3,9 @@ retransmitted on a timer, and over UDP a retransmission of the request gets the 
 
 from __future__ import annotations
 
+import pytest
+
+import tonalite.sip.endpoint as endpoint_module
 from tonalite.sip.endpoint import IncomingAck, IncomingRequest, Peer, SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
 from tonalite.sip.parser import parse_message
@@ -104,3 +107,18 @@ def test_a_request_already_answered_provisionally_stays_stateful() -> None:
     endpoint.send_response_statelessly(event.transaction, response_to(event.request, 407, to_tag="t"), 0.1)
     assert len(endpoint.outgoing(0.1)) == 1
     assert endpoint.next_deadline() == 0.6, "Timer G"
+
+
+def test_at_most_so_many_answers_are_kept_the_oldest_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of requests holds bounded memory: past the limit, the oldest answer is forgotten (its
+    retransmission would be challenged afresh)."""
+    monkeypatch.setattr(endpoint_module, "STATELESS_ANSWERS_KEPT", 2)
+    endpoint = _endpoint()
+    requests = [_request("REGISTER", branch=f"flood{index}") for index in range(3)]
+    for request in requests:
+        _challenge(endpoint, request, 401, 0.0)
+    for kept in requests[1:]:
+        endpoint.receive(kept, PHONE, 0.1)
+        assert len(endpoint.outgoing(0.1)) == 1
+        assert endpoint.next_event() is None
+    _challenge(endpoint, requests[0], 401, 0.2)

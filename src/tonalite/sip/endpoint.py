@@ -112,6 +112,10 @@ class TransactionFailed:
 Event = IncomingRequest | IncomingAck | IncomingCancel | IncomingResponse | TransactionFailed
 
 
+STATELESS_ANSWERS_KEPT = 100_000
+"""Stateless challenges kept for retransmissions at most: 64*T1 (32 s) of 3,000 a second, ~60 MB."""
+
+
 @dataclass(slots=True)
 class _Entry:
     transaction: ClientTransaction | ServerTransaction
@@ -429,11 +433,13 @@ class SipEndpoint:
                 heapq.heappush(self._deadlines, (deadline, transaction_id))
 
     def _forget_stateless_answers(self, now: float) -> None:
-        """Drop the answers past their time, oldest first (they were kept in the order they were sent)."""
+        """Drop the answers past their time, oldest first (they were kept in the order they were sent), and
+        the oldest beyond STATELESS_ANSWERS_KEPT, so that a flood of requests (spoofed, perhaps) holds a
+        bounded memory: an answer forgotten early only means a retransmission is challenged afresh."""
         expiry, answers = self._stateless_expiry, self._stateless_answers
         while expiry:
             answered = answers.get(expiry[0])
-            if answered is not None and answered[2] > now:
+            if answered is not None and answered[2] > now and len(answers) < STATELESS_ANSWERS_KEPT:
                 return
             datagram = expiry.popleft()
             if answered is not None:
