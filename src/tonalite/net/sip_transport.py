@@ -51,7 +51,7 @@ import resource
 import socket
 import ssl
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -263,7 +263,7 @@ class SipTransport:
     _connecting: dict[Address, list[bytes]] = field(default_factory=dict)
     _resolving: dict[tuple[str, int], list[bytes]] = field(default_factory=dict)  # UDP datagrams awaiting a name
     _resolved: dict[str, tuple[str, float]] = field(default_factory=dict)  # name -> (address, until: loop time)
-    _pending_connects: set[asyncio.Task[None]] = field(default_factory=set)
+    _pending: set[asyncio.Task[None]] = field(default_factory=set)  # connections being opened, names resolved
     _sources: dict[int, str] = field(default_factory=dict)  # accepted connection -> its source
     _per_source: dict[str, int] = field(default_factory=dict)  # source -> accepted connections open
     _refusals: dict[str, tuple[float, int]] = field(default_factory=dict)  # source -> (last report, refused since)
@@ -306,7 +306,7 @@ class SipTransport:
     async def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        for task in list(self._pending_connects):
+        for task in list(self._pending):
             task.cancel()
         for protocol in self._udp.values():
             if protocol.transport is not None:
@@ -441,9 +441,7 @@ class SipTransport:
             stream.write(data)
             return
         self._connecting[address] = [data]
-        task = asyncio.get_running_loop().create_task(self._connect_and_send(address))
-        self._pending_connects.add(task)
-        task.add_done_callback(self._pending_connects.discard)
+        self._in_background(self._connect_and_send(address))
 
     def _send_datagram(self, data: bytes, host: str, port: int) -> None:
         protocol = next(iter(self._udp.values()), None)
@@ -462,9 +460,7 @@ class SipTransport:
             queued.append(data)
             return
         self._resolving[(host, port)] = [data]
-        task = loop.create_task(self._resolve_and_send(host, port, protocol.transport))
-        self._pending_connects.add(task)
-        task.add_done_callback(self._pending_connects.discard)
+        self._in_background(self._resolve_and_send(host, port, protocol.transport))
 
     async def _resolve_and_send(self, host: str, port: int, transport: asyncio.DatagramTransport) -> None:
         loop = asyncio.get_running_loop()
@@ -476,10 +472,7 @@ class SipTransport:
             if not found:
                 raise OSError("no address")
         except (OSError, TimeoutError) as error:
-            dropped = self._resolving.pop((host, port), [])
-            log.info("cannot resolve %s for UDP (%d messages dropped): %s", host, len(dropped), error or "timed out")
-            self.endpoint.peer_unreachable(Peer(Transport.UDP, host, port), self.clock.now())
-            self.pump()
+            self._unreachable(Peer(Transport.UDP, host, port), self._resolving.pop((host, port), []), error)
             return
         address = str(found[0][4][0])
         now = loop.time()
@@ -509,15 +502,31 @@ class SipTransport:
                 CONNECT_TIMEOUT_S,
             )
         except (OSError, TimeoutError) as error:
-            dropped = self._connecting.pop(address, [])
-            log.info(
-                "cannot reach %s:%s over %s (%d messages dropped): %s", host, port, kind.value, len(dropped), error
-            )
-            self.endpoint.peer_unreachable(Peer(kind, host, port), self.clock.now())
-            self.pump()
+            self._unreachable(Peer(kind, host, port), self._connecting.pop(address, []), error)
             return
         for data in self._connecting.pop(address, []):
             stream.write(data)
+
+    def _unreachable(self, peer: Peer, dropped: list[bytes], error: Exception) -> None:
+        """No connection could be opened to `peer`, or its name did not resolve: the messages waiting for it
+        are dropped and the transactions that sent them fail at once."""
+        reason = str(error) or type(error).__name__
+        log.info(
+            "cannot reach %s:%s over %s (%d messages dropped): %s",
+            peer.host,
+            peer.port,
+            peer.transport.value,
+            len(dropped),
+            reason,
+        )
+        self.endpoint.peer_unreachable(peer, self.clock.now())
+        self.pump()
+
+    def _in_background(self, work: Coroutine[None, None, None]) -> None:
+        """Run `work` on the loop, kept until done so that `stop` can cancel it."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
 
 def _size_buffers(sock: socket.socket, size: int, address: ListenAddress) -> None:
