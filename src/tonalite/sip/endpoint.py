@@ -161,8 +161,8 @@ class SipEndpoint:
         by their hash (the 64-bit, per-process keyed SipHash of `hash`), not kept whole for 32 s: two
         requests colliding by chance is ~1e-10 likely among 100,000 live transactions, and would only leave
         the second unanswered until the first's transaction ends."""
-        if not framed:
-            datagram = hash(data)
+        datagram = None if framed else hash(data)
+        if datagram is not None:
             transaction_id = self._by_datagram.get(datagram)
             if transaction_id is not None:
                 entry = self._entries[transaction_id]
@@ -182,7 +182,7 @@ class SipEndpoint:
             return
         try:
             if isinstance(message, Request):
-                self._receive_request(message, peer, now, None if framed else hash(data))
+                self._receive_request(message, peer, now, datagram)
             else:
                 self._receive_response(message, now)
         except HeaderError as error:
@@ -274,13 +274,9 @@ class SipEndpoint:
         if entry.transaction.responded:
             self.send_response(transaction, response, now)
             return
-        del self._entries[transaction]
-        if self._by_key.get(entry.key) == transaction:
-            del self._by_key[entry.key]
+        self._forget(transaction, entry)
         data = serialise(response)
         if entry.datagram is not None:
-            if self._by_datagram.get(entry.datagram) == transaction:
-                del self._by_datagram[entry.datagram]
             self._forget_stateless_answers(now)
             self._stateless_answers[entry.datagram] = (data, entry.peer, now + self.timers.timeout)
             self._stateless_expiry.append(entry.datagram)
@@ -419,18 +415,22 @@ class SipEndpoint:
             elif isinstance(output, TimedOut | TransportError):
                 self._events.append(TransactionFailed(transaction_id, timed_out=isinstance(output, TimedOut)))
             elif isinstance(output, Terminated):
-                self._entries.pop(transaction_id, None)
-                self._cancel_on_provisional.discard(transaction_id)
-                if self._by_key.get(entry.key) == transaction_id:
-                    del self._by_key[entry.key]
-                if entry.datagram is not None and self._by_datagram.get(entry.datagram) == transaction_id:
-                    del self._by_datagram[entry.datagram]
+                self._forget(transaction_id, entry)
                 return
         deadline = entry.transaction.next_deadline()
         if deadline != entry.scheduled:
             entry.scheduled = deadline
             if deadline is not None:
                 heapq.heappush(self._deadlines, (deadline, transaction_id))
+
+    def _forget(self, transaction_id: int, entry: _Entry) -> None:
+        """Drop a transaction and what finds it (its key, its datagram)."""
+        self._entries.pop(transaction_id, None)
+        self._cancel_on_provisional.discard(transaction_id)
+        if self._by_key.get(entry.key) == transaction_id:
+            del self._by_key[entry.key]
+        if entry.datagram is not None and self._by_datagram.get(entry.datagram) == transaction_id:
+            del self._by_datagram[entry.datagram]
 
     def _forget_stateless_answers(self, now: float) -> None:
         """Drop the answers past their time, oldest first (they were kept in the order they were sent), and
