@@ -134,9 +134,23 @@ REJECTED_STREAM = {
 }
 
 
+NO_ACK_CHECK = {"ACK_CHECK": "", "ACK_REFERENCE": ""}
+
+
+def _answering_callee(site: Site, ack_check: dict[str, str]) -> Sipp:
+    """Line 1's phone, registered: it answers, and wants an ACK (checked by `ack_check`), then a BYE."""
+    return Sipp(
+        "call_uas_late_ack",
+        site.server.sip_port,
+        site.work_dir / "line1",
+        local_port=register(site, 1),
+        substitutions=ack_check,
+    ).start()
+
+
 @pytest.mark.parametrize(
     ("offer", "ack_check"),
-    [(EARLY_OFFER, {"ACK_CHECK": "", "ACK_REFERENCE": ""}), (LATE_OFFER, REJECTED_STREAM)],
+    [(EARLY_OFFER, NO_ACK_CHECK), (LATE_OFFER, REJECTED_STREAM)],
     ids=["early-offer", "late-offer"],
 )
 def test_an_answer_the_caller_never_acknowledges_is_resent_then_both_sides_are_hung_up(
@@ -148,14 +162,7 @@ def test_an_answer_the_caller_never_acknowledges_is_resent_then_both_sides_are_h
     rejecting its stream — and the call is recorded as failed with 408."""
     site = short_t1
     register(site, 0)
-    callee = Sipp(
-        "call_uas_late_ack",
-        site.server.sip_port,
-        site.work_dir / "line1",
-        local_port=register(site, 1),
-        substitutions=ack_check,
-        extra=["-trace_msg"],
-    ).start()
+    callee = _answering_callee(site, ack_check)
     calling = caller(site, "call_uac_no_ack", national(site.lines[1]), substitutions={"OFFER": offer})
     calling.extra.append("-trace_msg")
     started = time.monotonic()
@@ -176,13 +183,7 @@ def test_a_caller_that_hangs_up_without_acknowledging_ends_the_call_at_once(shor
     hears nothing more (no 200 resent for the ACK that will never come, no BYE at 64*T1)."""
     site = short_t1
     register(site, 0)
-    callee = Sipp(
-        "call_uas_late_ack",
-        site.server.sip_port,
-        site.work_dir / "line1",
-        local_port=register(site, 1),
-        substitutions={"ACK_CHECK": "", "ACK_REFERENCE": ""},
-    ).start()
+    callee = _answering_callee(site, NO_ACK_CHECK)
     quiet_ms = int((TIMER_B_S + 1.0) * 1000)
     calling = caller(
         site,

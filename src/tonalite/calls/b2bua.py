@@ -145,10 +145,8 @@ class B2bua:
         self._t = timer_values or endpoint.timers
         self._ring_timeout_s = ring_timeout_s
         # What the node's addresses make of every call, worked out once: they are fixed at start.
-        self._own_hosts = frozenset(
-            {domain.lower()}
-            | {endpoint.sent_by(transport).rpartition(":")[0].strip("[]").lower() for transport in Transport}
-        )
+        self._hosts = {transport: endpoint.sent_by(transport).rpartition(":")[0].strip("[]") for transport in Transport}
+        self._own_hosts = frozenset({domain.lower()} | {host.lower() for host in self._hosts.values()})
         self._contacts = {transport: _own_contact(endpoint.sent_by(transport), transport) for transport in Transport}
         self._by_caller_transaction: dict[int, _Bridge] = {}
         self._by_callee_transaction: dict[int, _Bridge] = {}
@@ -508,7 +506,7 @@ class B2bua:
             except SdpError:
                 offer = None  # nothing an answer could be made to: a bare ACK, then the BYE
             if offer is not None:
-                host = self._endpoint.sent_by(bridge.callee.peer.transport).rpartition(":")[0].strip("[]")
+                host = self._hosts[bridge.callee.peer.transport]
                 refusal = sdp_answer(offer, (), host, [0] * len(offer.media), secrets.randbits(32))
                 self._ack_callee(bridge, refusal.serialise(), "application/sdp")
                 return
