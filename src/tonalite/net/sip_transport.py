@@ -540,13 +540,13 @@ def _size_buffers(sock: socket.socket, size: int, address: ListenAddress) -> Non
             sock.setsockopt(socket.SOL_SOCKET, option, size)
     received, sent = (sock.getsockopt(socket.SOL_SOCKET, option) for option in (socket.SO_RCVBUF, socket.SO_SNDBUF))
     # Linux reports twice what was set (the other half is its bookkeeping).
-    level = logging.INFO if min(received, sent) >= size else logging.WARNING
-    log.log(
-        level,
-        "UDP %s: buffers of %d KiB received, %d KiB sent (%d KiB asked; the kernel caps them at net.core.rmem_max "
-        "and wmem_max for a process without CAP_NET_ADMIN)",
-        address,
-        received // 1024,
-        sent // 1024,
-        size // 1024,
-    )
+    shown = (address, received // 1024, sent // 1024)
+    if min(received, sent) >= size:
+        log.info("UDP %s: buffers of %d KiB received, %d KiB sent", *shown)
+    else:
+        log.warning(
+            "UDP %s: buffers of %d KiB received, %d KiB sent, less than the %d KiB asked: raise net.core.rmem_max "
+            "and wmem_max, or give the process CAP_NET_ADMIN",
+            *shown,
+            size // 1024,
+        )
