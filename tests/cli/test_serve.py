@@ -50,7 +50,7 @@ def _wait_for_openapi(process: subprocess.Popen[bytes], url: str) -> httpx.Respo
 
 
 def test_serve_answers_http_and_stops_cleanly_on_sigterm(sqlite_url: str, tmp_path: Path) -> None:
-    port = free_port()
+    port, sip_port = free_port(), free_port()  # not 5060: a `make run` may hold it meanwhile
     stdout_path, stderr_path = tmp_path / "stdout", tmp_path / "stderr"
     command = [
         str(TONALITE),
@@ -62,7 +62,7 @@ def test_serve_answers_http_and_stops_cleanly_on_sigterm(sqlite_url: str, tmp_pa
         "--http",
         f"127.0.0.1:{port}",
         "--sip",
-        "udp:127.0.0.1:5060,tcp:127.0.0.1:5060",
+        f"udp:127.0.0.1:{sip_port},tcp:127.0.0.1:{sip_port}",
         "--sip-domain",
         "sip.tonalite.test",
     ]
