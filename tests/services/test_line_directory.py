@@ -25,6 +25,7 @@ def test_lines_are_found_by_username_and_by_number(platform: Platform) -> None:
     assert (line.number, line.username, line.realm) == (NUMBER, USERNAME, "sip.tonalite.test")
     assert line.simultaneous_calls == 2 and len(line.ha1_md5) == 32 and len(line.ha1_sha256) == 64
     assert directory.by_number(NUMBER) == line
+    assert line.ha1_md5 not in repr(line) and line.ha1_sha256 not in repr(line) and USERNAME in repr(line)
     assert directory.platform_holds(NUMBER)
     assert directory.by_username("0033999009999") is None
     assert directory.by_number("+33999009999") is None

@@ -3,7 +3,6 @@ byte, and a binding stored again replaces every column of the one before."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta, timezone
 
 from sqlalchemy import text
@@ -68,8 +67,7 @@ def _changes(alice: int, bob: int, clock: ManualClock) -> RegistrationChanges:
 def _orm_rows(changes: RegistrationChanges) -> list[Registration | RegistrationEvent]:
     """What the ORM would write for the batch (the service wrote these before it used executemany)."""
     bindings: list[Registration | RegistrationEvent] = [
-        Registration(**{name: getattr(b, name) for name in Binding.__dataclass_fields__})
-        for b in changes.bound.values()
+        Registration(**{name: getattr(b, name) for name in Binding._fields}) for b in changes.bound.values()
     ]
     events = [
         RegistrationEvent(
@@ -108,8 +106,7 @@ def test_a_binding_stored_again_replaces_every_column(platform: Platform, clock:
     registrations = platform.services.registrations
     registrations.apply(_changes(alice, bob, clock))
     clock.advance(60)
-    other = replace(
-        _binding(alice, clock, "call-9", host="198.51.100.7", user_agent="Softphone 2.0"),
+    other = _binding(alice, clock, "call-9", host="198.51.100.7", user_agent="Softphone 2.0")._replace(
         cseq=8,
         source_port=5070,
         transport=Transport.UDP,

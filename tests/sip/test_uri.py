@@ -340,6 +340,46 @@ def test_via_refuses_empty_parameters() -> None:
             Via.parse(value)
 
 
+VIAS = [
+    "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1;rport",
+    "SIP/2.0/tls h.example.com;branch=z9hG4bKx;RPort=5062;received=192.0.2.1;maddr=::1",
+    "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1",
+    "SIP/2.0/UDP h:65535;branch=z9hG4bK1",
+    "SIP/2.0/UDP h:0;branch=z9hG4bK1",
+    "SIP/2.0/UDP h:65536",
+    'SIP/2.0/UDP h;branch="quoted;value"',
+    "SIP / 2.0 / UDP h ; branch = z9hG4bK1",
+]
+
+
+def test_usual_via_path_reads_what_the_general_one_reads() -> None:
+    """The one-match path for the usual Via must agree with the general parser on everything it accepts, and
+    leave the rest (and every error) to it."""
+    rng = random.Random(5)
+    values = list(VIAS)
+    for _ in range(3000):
+        text = list(rng.choice(VIAS))
+        for _ in range(rng.randint(1, 3)):
+            position = rng.randrange(len(text) + 1)
+            text[position : position + rng.randint(0, 2)] = rng.choice(ALPHABET + "vV;=:")
+        values.append("".join(text))
+    usual = 0
+    for value in values:
+        try:
+            expected: Via | str = Via._parse_any(value)
+        except HeaderError as error:
+            expected = str(error)
+        fast = Via._parse_usual(value)
+        if fast is not None:
+            usual += 1
+            assert fast == expected, value
+        try:
+            assert Via.parse(value) == expected, value
+        except HeaderError as error:
+            assert str(error) == expected, value
+    assert usual > 200  # the mutations left many in the usual form
+
+
 def test_parser_refuses_non_ascii_digits_without_crashing() -> None:
     head = b"OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:b@example.com>;tag=1"
     head += b"\r\nTo: <sip:a@example.com>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\n"

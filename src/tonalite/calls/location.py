@@ -8,7 +8,6 @@ refresh old: the phone's next REGISTER restores it. Bindings are loaded back at 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from tonalite.calls.write_behind import WriteBehind
@@ -39,7 +38,7 @@ class LocationService:
         """
         previous = self.current(binding.line_id, binding.registered_at)
         if previous is not None and previous.same_device(binding):
-            binding = replace(binding, registered_at=previous.registered_at)
+            binding = binding._replace(registered_at=previous.registered_at)
             self._set(binding)
             return None
         self._set(binding)

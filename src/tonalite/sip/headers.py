@@ -19,6 +19,12 @@ BRANCH_MAGIC = "z9hG4bK"
 _CSEQ = re.compile(r"\s*(\d{1,10})\s+([A-Za-z0-9\-.!%*_+`'~]+)\s*")
 _SENT_PROTOCOL = re.compile(r"\s*SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+", re.IGNORECASE)
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)(?:\s*:\s*(\d{1,5}))?\s*")
+_USUAL_VIA = re.compile(
+    r"SIP/2\.0/([A-Za-z]+) ([A-Za-z0-9\-.]+)(?::(\d{1,5}))?"
+    r"((?:;[A-Za-z0-9\-.!%*_+`'~]+(?:=[A-Za-z0-9\-.!%*_+`'~:\[\]]+)?)*)"
+)
+"""A Via as phones and servers write it, `SIP/2.0/UDP host:port;branch=...;rport`: no spaces around the
+separators, no IPv6 reference, no quoted parameter. One match reads it; anything else takes the general path."""
 
 
 class HeaderError(ValueError):
@@ -69,6 +75,26 @@ class Via:
 
     @classmethod
     def parse(cls, value: str) -> Via:
+        return cls._parse_usual(value) or cls._parse_any(value)
+
+    @classmethod
+    def _parse_usual(cls, value: str) -> Via | None:
+        """The usual form (_USUAL_VIA) read by one match, or None for the general path to judge."""
+        usual = _USUAL_VIA.fullmatch(value)
+        if usual is None:
+            return None
+        transport, host, port_text, params_text = usual.groups()
+        port = int(port_text) if port_text else None
+        if port is not None and not 0 < port < 65536:
+            return None
+        params: dict[str, str | None] = {}
+        for param in params_text.split(";")[1:]:
+            name, eq, param_value = param.partition("=")
+            params[name.lower()] = param_value if eq else None
+        return cls(transport.upper(), host, port, params)
+
+    @classmethod
+    def _parse_any(cls, value: str) -> Via:
         protocol = _SENT_PROTOCOL.match(value)
         if protocol is None:
             raise HeaderError("malformed Via protocol")
