@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--total", type=int, default=10000)
     parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--limit", type=int, default=5000, help="registrations sipp keeps in progress at most")
     args = parser.parse_args()
     with server_with_lines(args.lines) as (server, lines):
         assert server.process is not None
@@ -32,7 +33,7 @@ def main() -> None:
         users = users_file(server.data_dir, lines)
         sipp = Sipp(
             "register", server.sip_port, server.data_dir, users, calls=args.total, rate=args.rate,
-            keys={"expires": "600"}, timeout_s=240, extra=["-l", "5000", *SIPP_BUFFERS],
+            keys={"expires": "600"}, timeout_s=240, extra=["-l", str(args.limit), *SIPP_BUFFERS],
         )  # fmt: skip
         cpu_before, started = cpu_seconds(server.process.pid), time.perf_counter()
         run = sipp.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from tonalite.sip.message import Headers, canonical_name
+from tonalite.sip.message import Headers, canonical_name, split_list
 
 NAMES = ["Via", "v", "VIA", "Contact", "m", "To", "Call-ID", "i", "X-Custom", "x-custom"]
 VALUES = ["a", "b, c", "d", "<sip:e@f>, <sip:g@h>", ""]
@@ -23,7 +23,7 @@ def test_lookups_match_the_fields_after_random_changes() -> None:
         headers = Headers([(chooser.choice(NAMES), chooser.choice(VALUES)) for _ in range(chooser.randrange(4))])
         for _ in range(12):
             name, value = chooser.choice(NAMES), chooser.choice(VALUES)
-            action = chooser.randrange(7)
+            action = chooser.randrange(8)
             if action == 0:
                 headers.add(name, value)
             elif action == 1:
@@ -35,6 +35,11 @@ def test_lookups_match_the_fields_after_random_changes() -> None:
             elif action == 4:
                 headers.remove_first_value(name)
             elif action == 5:
+                before = _scanned(headers, name)
+                headers.replace_first_value(name, "z")
+                first = ["z", *split_list(before[0])[1:]] if before else []
+                assert _scanned(headers, name) == ([", ".join(first), *before[1:]] if before else [])
+            elif action == 6:
                 headers.drop_index()  # rebuilt by the next lookup
             else:
                 headers.get(name)  # builds the index, so later changes must keep it right

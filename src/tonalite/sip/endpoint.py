@@ -466,8 +466,7 @@ class SipEndpoint:
             stamped = via.with_params(**changes)
             value = str(stamped)
             remember_via(value, stamped)
-            request.headers.remove_first_value("Via")
-            request.headers.prepend("Via", value)
+            request.headers.replace_first_value("Via", value)
 
     @staticmethod
     def _stamped_error(error: ParseError) -> Response:

@@ -198,9 +198,9 @@ class Headers:
         self._index: dict[str, list[str]] | None = None
 
     @classmethod
-    def keyed(cls, fields: list[tuple[str, str, str]], index: dict[str, list[str]]) -> Headers:
+    def keyed(cls, fields: list[tuple[str, str, str]], index: dict[str, list[str]] | None = None) -> Headers:
         """Headers over fields already keyed as (key, canonical name, value), with their index from key to
-        values, as a parser builds them in one pass; both are taken over, not copied."""
+        values if one was built in the same pass (a parser's); both are taken over, not copied."""
         headers = cls.__new__(cls)
         headers._fields = fields
         headers._index = index
@@ -325,6 +325,18 @@ class Headers:
                         values[0] = rest
                 return items[0] if items else None
         return None
+
+    def replace_first_value(self, name: str, value: str) -> None:
+        """Put `value` in place of the first element of a list header (the topmost Via, stamped by the
+        endpoint), in its field; nothing happens if there is no such header."""
+        wanted = (_NAMES.get(name) or _names(name))[0]
+        for position, (key, field_name, old) in enumerate(self._fields):
+            if key == wanted:
+                new = value if "," not in old else ", ".join([value, *split_list(old)[1:]])
+                self._fields[position] = (key, field_name, new)
+                if self._index is not None:
+                    self._index[key][0] = new
+                return
 
     def copy(self) -> Headers:
         copied = Headers()

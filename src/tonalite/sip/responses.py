@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tonalite.sip.message import Headers, Request, Response
+from tonalite.sip.message import Headers, Request, Response, header_names
 
 REASONS = {
     100: "Trying",
@@ -44,16 +44,20 @@ REASONS = {
     603: "Decline",
 }
 
-_COPIED_ONCE = ("From", "To", "Call-ID", "CSeq")
+_VIA = header_names("Via")
+_COPIED_ONCE = tuple(header_names(name) for name in ("From", "To", "Call-ID", "CSeq"))
+"""(lookup key, canonical name) of the fields copied once: the response's fields are built keyed."""
 
 
 def response_to(request: Request, status: int, reason: str | None = None, to_tag: str | None = None) -> Response:
     """A response carrying the request's Via, From, To, Call-ID and CSeq; `to_tag` is added to a To without one."""
     copied = request.headers
-    fields = [("Via", value) for value in copied.get_all("Via")]
-    fields.extend((name, copied.get(name) or "") for name in _COPIED_ONCE)
+    via_key, via_name = _VIA
+    fields = [(via_key, via_name, value) for value in copied.get_all(via_name)]
+    for key, name in _COPIED_ONCE:
+        fields.append((key, name, copied.get(name) or ""))
     if to_tag is not None and status != 100:
-        to_value = fields[-3][1]
+        key, name, to_value = fields[-3]
         if ";tag=" not in to_value.replace(" ", "").lower():
-            fields[-3] = ("To", f"{to_value};tag={to_tag}")
-    return Response(status, reason or REASONS.get(status, "Unknown"), Headers(fields))
+            fields[-3] = (key, name, f"{to_value};tag={to_tag}")
+    return Response(status, reason or REASONS.get(status, "Unknown"), Headers.keyed(fields))
