@@ -1,5 +1,7 @@
 """Challenges are sent statelessly (RFC 3261 §8.2.7): the request's transaction is forgotten, nothing is
-retransmitted on a timer, and over UDP a retransmission of the request gets the very same answer."""
+retransmitted on a timer, and over UDP a retransmission of the request gets the very same answer. A non-INVITE
+request answered at once with a final response is kept the same way: its answer stands for its Completed
+state (§17.2.2)."""
 
 from __future__ import annotations
 
@@ -112,7 +114,7 @@ def test_a_request_already_answered_provisionally_stays_stateful() -> None:
 def test_at_most_so_many_answers_are_kept_the_oldest_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """A flood of requests holds bounded memory: past the limit, the oldest answer is forgotten (its
     retransmission would be challenged afresh)."""
-    monkeypatch.setattr(endpoint_module, "STATELESS_ANSWERS_KEPT", 2)
+    monkeypatch.setattr(endpoint_module, "ANSWERS_KEPT", 2)
     endpoint = _endpoint()
     requests = [_request("REGISTER", branch=f"flood{index}") for index in range(3)]
     for request in requests:
@@ -122,3 +124,56 @@ def test_at_most_so_many_answers_are_kept_the_oldest_go_first(monkeypatch: pytes
         assert len(endpoint.outgoing(0.1)) == 1
         assert endpoint.next_event() is None
     _challenge(endpoint, requests[0], 401, 0.2)
+
+
+def _answer(endpoint: SipEndpoint, data: bytes, status: int, now: float, peer: Peer = PHONE) -> bytes:
+    """The request reaches the application, which answers it in its transaction; the one datagram sent."""
+    endpoint.receive(data, peer, now, framed=peer.reliable)
+    event = endpoint.next_event()
+    assert isinstance(event, IncomingRequest)
+    endpoint.send_response(event.transaction, response_to(event.request, status, to_tag="t"), now)
+    (sent,) = endpoint.outgoing(now)
+    return sent[0]
+
+
+def test_a_non_invite_request_answered_at_once_keeps_only_its_answer() -> None:
+    endpoint = _endpoint()
+    data = _request("REGISTER")
+    answer = _answer(endpoint, data, 200, 0.0)
+    assert endpoint.next_deadline() is None, "no Timer J: the kept answer stands for the Completed state"
+    endpoint.receive(data, PHONE, 1.0)
+    assert endpoint.outgoing(1.0) == [(answer, PHONE)]
+    assert endpoint.next_event() is None
+
+
+def test_a_retransmission_in_other_bytes_is_matched_by_its_branch() -> None:
+    """§17.2.3 matches a retransmission by branch, sent-by and method, not by its bytes."""
+    endpoint = _endpoint()
+    data = _request("OPTIONS")
+    answer = _answer(endpoint, data, 200, 0.0)
+    reworded = data.replace(b"Max-Forwards: 70\r\n", b"Max-Forwards: 69\r\nUser-Agent: retry\r\n")
+    endpoint.receive(reworded, PHONE, 1.0)
+    assert endpoint.outgoing(1.0) == [(answer, PHONE)]
+    assert endpoint.next_event() is None
+    endpoint.handle_timer(KEPT_S + 1)
+    endpoint.receive(reworded, PHONE, KEPT_S + 1)
+    assert isinstance(endpoint.next_event(), IncomingRequest), "after 64*T1 it is a new request"
+
+
+def test_a_non_invite_request_answered_after_a_provisional_response_stays_stateful() -> None:
+    endpoint = _endpoint()
+    endpoint.receive(_request("OPTIONS"), PHONE, 0.0)
+    event = endpoint.next_event()
+    assert isinstance(event, IncomingRequest)
+    endpoint.send_response(event.transaction, response_to(event.request, 100), 0.0)
+    endpoint.send_response(event.transaction, response_to(event.request, 200, to_tag="t"), 0.1)
+    assert len(endpoint.outgoing(0.1)) == 2
+    assert endpoint.next_deadline() == pytest.approx(0.1 + KEPT_S), "Timer J of the transaction"
+
+
+def test_over_a_stream_an_answered_request_is_forgotten_at_once() -> None:
+    endpoint = _endpoint()
+    data = _request("REGISTER", transport="TCP")
+    _answer(endpoint, data, 200, 0.0, STREAM)
+    assert endpoint.next_deadline() is None
+    _answer(endpoint, data, 200, 0.1, STREAM)

@@ -112,8 +112,18 @@ class TransactionFailed:
 Event = IncomingRequest | IncomingAck | IncomingCancel | IncomingResponse | TransactionFailed
 
 
-STATELESS_ANSWERS_KEPT = 100_000
-"""Stateless challenges kept for retransmissions at most: 64*T1 (32 s) of 3,000 a second, ~60 MB."""
+ANSWERS_KEPT = 250_000
+"""Final answers kept for retransmissions at most (see `SipEndpoint._answer_and_forget`): 64*T1 (32 s) of
+more answers a second than the node can compute (~7,800), ~0.8 KB each."""
+
+
+class _Answer(NamedTuple):
+    """A final answer kept for the retransmissions of the request it answered, until `until`."""
+
+    data: bytes
+    peer: Peer
+    until: float
+    key: Hashable
 
 
 @dataclass(slots=True)
@@ -145,10 +155,12 @@ class SipEndpoint:
     _events: deque[Event] = field(default_factory=deque)
     _cancel_on_provisional: set[int] = field(default_factory=set)
     _trying_due: list[tuple[int, Request]] = field(default_factory=list)
-    _stateless_answers: dict[int, tuple[bytes, Peer, float]] = field(default_factory=dict)
-    """By the hash of the datagram answered: the challenge sent statelessly, where it went, and until when it
-    answers the request's retransmissions."""
-    _stateless_expiry: deque[int] = field(default_factory=deque)
+    _answers: dict[int, _Answer] = field(default_factory=dict)
+    """By the hash of the datagram answered: the final answer of a forgotten transaction (`_answer_and_forget`)."""
+    _answered_keys: dict[Hashable, int] = field(default_factory=dict)
+    """The transaction keys of those answers, to their datagram: for a retransmission that is not the same
+    bytes (§17.2.3 matches by branch)."""
+    _answer_expiry: deque[int] = field(default_factory=deque)
 
     # What the I/O layer calls.
 
@@ -170,9 +182,9 @@ class SipEndpoint:
                 entry.transaction.receive_retransmission(now)
                 self._drain(transaction_id, entry)
                 return
-            answered = self._stateless_answers.get(datagram)
-            if answered is not None and answered[2] > now:
-                self._outgoing.append((answered[0], answered[1]))
+            answered = self._answers.get(datagram)
+            if answered is not None and answered.until > now:
+                self._outgoing.append((answered.data, answered.peer))
                 return
         try:
             message = parse_message(data, framed=framed)
@@ -218,7 +230,7 @@ class SipEndpoint:
         return None
 
     def handle_timer(self, now: float) -> None:
-        self._forget_stateless_answers(now)
+        self._forget_answers(now)
         while self._deadlines and self._deadlines[0][0] <= now:
             deadline, transaction_id = heapq.heappop(self._deadlines)
             entry = self._entries.get(transaction_id)
@@ -252,10 +264,21 @@ class SipEndpoint:
     # What the application calls.
 
     def send_response(self, transaction: int, response: Response, now: float) -> None:
+        """Answer a request in its transaction. A non-INVITE request over UDP answered at once with a final
+        response keeps nothing but that answer (`_answer_and_forget`), which is all its Completed state
+        would do until Timer J: resend the answer to the request's retransmissions."""
         entry = self._entries.get(transaction)
         if entry is None or entry.client:
             return
         assert isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction)
+        if (
+            entry.datagram is not None
+            and response.status >= 200
+            and isinstance(entry.transaction, ServerNonInviteTransaction)
+            and not entry.transaction.responded
+        ):
+            self._answer_and_forget(transaction, entry, response, now)
+            return
         entry.transaction.send_response(response, now)
         self._drain(transaction, entry)
 
@@ -274,13 +297,7 @@ class SipEndpoint:
         if entry.transaction.responded:
             self.send_response(transaction, response, now)
             return
-        self._forget(transaction, entry)
-        data = serialise(response)
-        if entry.datagram is not None:
-            self._forget_stateless_answers(now)
-            self._stateless_answers[entry.datagram] = (data, entry.peer, now + self.timers.timeout)
-            self._stateless_expiry.append(entry.datagram)
-        self._outgoing.append((data, entry.peer))
+        self._answer_and_forget(transaction, entry, response, now)
 
     def send_request(self, request: Request, peer: Peer, now: float) -> int:
         """Start a client transaction: a new top Via with a fresh branch, then the request is sent."""
@@ -339,6 +356,8 @@ class SipEndpoint:
             if isinstance(entry.transaction, ServerInviteTransaction | ServerNonInviteTransaction):
                 entry.transaction.receive_request(request, now)
                 self._drain(transaction_id, entry)
+            return
+        if request.method != "ACK" and self._answer_again(key, peer, now):
             return
         if request.method == "ACK":
             self._events.append(IncomingAck(request, peer))
@@ -432,18 +451,44 @@ class SipEndpoint:
         if entry.datagram is not None and self._by_datagram.get(entry.datagram) == transaction_id:
             del self._by_datagram[entry.datagram]
 
-    def _forget_stateless_answers(self, now: float) -> None:
+    def _answer_and_forget(self, transaction_id: int, entry: _Entry, response: Response, now: float) -> None:
+        """Send a final answer and forget the transaction. Over UDP the answer is kept for 64*T1 (Timer J's
+        time, and the longest a request is retransmitted) by the request's datagram and transaction key, and
+        sent again to the request's retransmissions: the Completed state of a non-INVITE server transaction
+        (§17.2.2), or the resent answer of a stateless UAS (§8.2.7), at the cost of the answer's bytes rather
+        than of the request, the transaction and a timer."""
+        self._forget(transaction_id, entry)
+        data = serialise(response)
+        if entry.datagram is not None:
+            self._forget_answers(now)
+            self._answers[entry.datagram] = _Answer(data, entry.peer, now + self.timers.timeout, entry.key)
+            self._answered_keys[entry.key] = entry.datagram
+            self._answer_expiry.append(entry.datagram)
+        self._outgoing.append((data, entry.peer))
+
+    def _answer_again(self, key: Hashable, peer: Peer, now: float) -> bool:
+        """Resend the kept answer of the transaction `key` names (a retransmission in other bytes), if any."""
+        datagram = self._answered_keys.get(key)
+        answered = self._answers.get(datagram) if datagram is not None else None
+        if answered is None or answered.until <= now:
+            return False
+        self._outgoing.append((answered.data, peer))
+        return True
+
+    def _forget_answers(self, now: float) -> None:
         """Drop the answers past their time, oldest first (they were kept in the order they were sent), and
-        the oldest beyond STATELESS_ANSWERS_KEPT, so that a flood of requests (spoofed, perhaps) holds a
-        bounded memory: an answer forgotten early only means a retransmission is challenged afresh."""
-        expiry, answers = self._stateless_expiry, self._stateless_answers
+        the oldest beyond ANSWERS_KEPT, so that a flood of requests (spoofed, perhaps) holds a bounded memory:
+        an answer forgotten early only means that a retransmission is handled as a new request."""
+        expiry, answers, keys = self._answer_expiry, self._answers, self._answered_keys
         while expiry:
             answered = answers.get(expiry[0])
-            if answered is not None and answered[2] > now and len(answers) < STATELESS_ANSWERS_KEPT:
+            if answered is not None and answered.until > now and len(answers) < ANSWERS_KEPT:
                 return
             datagram = expiry.popleft()
             if answered is not None:
                 del answers[datagram]
+                if keys.get(answered.key) == datagram:
+                    del keys[answered.key]
 
     def _send(self, message: Message | bytes, peer: Peer) -> None:
         self._outgoing.append((message if isinstance(message, bytes) else serialise(message), peer))
