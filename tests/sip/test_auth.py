@@ -3,6 +3,7 @@ from __future__ import annotations
 import ast
 import base64
 import dataclasses
+import gc
 import hashlib
 import random
 from pathlib import Path
@@ -366,6 +367,16 @@ def test_memory_is_bounded_and_an_evicted_nonce_cannot_be_replayed() -> None:
     assert verify(authenticator, answer(challenges[-1], 1), T0 + 5) is DigestResult.REPLAYED
     assert verify(authenticator, answer(challenges[-1], 2), T0 + 5) is DigestResult.OK
     assert authenticator.remembered_nonces == 50
+
+
+def test_remembered_counts_drop_out_of_the_collectors_walks() -> None:
+    """Up to max_nonces counts are alive: once a collection has seen them, no full collection walks them."""
+    authenticator = DigestAuthenticator(SECRET)
+    for _ in range(20):
+        assert verify(authenticator, answer(new_challenge(authenticator))) is DigestResult.OK
+    gc.collect()
+    counts = list(authenticator._counts.items())
+    assert len(counts) == 20 and not any(gc.is_tracked(item) for pair in counts for item in pair)
 
 
 def test_recently_used_nonces_are_evicted_last() -> None:

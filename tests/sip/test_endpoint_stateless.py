@@ -5,6 +5,8 @@ state (§17.2.2)."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 import tonalite.sip.endpoint as endpoint_module
@@ -177,3 +179,15 @@ def test_over_a_stream_an_answered_request_is_forgotten_at_once() -> None:
     _answer(endpoint, data, 200, 0.0, STREAM)
     assert endpoint.next_deadline() is None
     _answer(endpoint, data, 200, 0.1, STREAM)
+
+
+def test_kept_answers_drop_out_of_the_collectors_walks() -> None:
+    """Hundreds of thousands of answers are alive under load: once a collection has seen them, no full
+    collection walks them again (plain tuples of plain values, which the collector stops tracking)."""
+    endpoint = _endpoint()
+    for index in range(50):
+        _answer(endpoint, _request("REGISTER", branch=f"kept{index}"), 200, 0.0)
+        _challenge(endpoint, _request("INVITE", branch=f"kept{index}"), 407, 0.0)
+    gc.collect()
+    kept = [*endpoint._answers.values(), *endpoint._answered_keys]
+    assert len(kept) == 200 and not any(gc.is_tracked(item) for item in kept)

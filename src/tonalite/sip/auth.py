@@ -361,26 +361,23 @@ def _well_formed(credentials: DigestCredentials) -> bool:
 _WINDOW_MASK = (1 << NC_WINDOW) - 1
 
 
-@dataclass(slots=True)
-class _NonceCounts:
-    """The nonce counts used with one nonce: the highest, and a bitmap of the NC_WINDOW counts up to it (bit i is
-    highest - i), so that requests overtaking each other (UDP, parallel transactions) are still accepted once."""
+_NonceCounts = tuple[float, int, int]
+"""The nonce counts used with one nonce: (issue time, the highest count, a bitmap of the NC_WINDOW counts up to
+it, bit i for highest - i), so that requests overtaking each other (UDP, parallel transactions) are still
+accepted once. A plain tuple of numbers, which the garbage collector stops tracking: up to `max_nonces` of
+them are alive, and an object each would be walked by every full collection."""
 
-    issued: float
-    highest: int = 0
-    seen: int = 0
 
-    def accept(self, nc: int) -> bool:
-        if nc > self.highest:
-            shift = nc - self.highest
-            self.seen = 1 if shift >= NC_WINDOW else (self.seen << shift | 1) & _WINDOW_MASK
-            self.highest = nc
-            return True
-        offset = self.highest - nc
-        if offset >= NC_WINDOW or self.seen >> offset & 1:
-            return False
-        self.seen |= 1 << offset
-        return True
+def _counted(counts: _NonceCounts, nc: int) -> _NonceCounts | None:
+    """The counts once `nc` is used, or None if it was used already or is too far behind the highest."""
+    issued, highest, seen = counts
+    if nc > highest:
+        shift = nc - highest
+        return issued, nc, 1 if shift >= NC_WINDOW else (seen << shift | 1) & _WINDOW_MASK
+    offset = highest - nc
+    if offset >= NC_WINDOW or seen >> offset & 1:
+        return None
+    return issued, highest, seen | 1 << offset
 
 
 _NONCE_LABEL = b"tonalite digest nonce v1\x00"
@@ -562,20 +559,24 @@ class DigestAuthenticator:
         if counts is None:
             if issued <= self._forgotten_until:
                 return DigestResult.STALE_NONCE
-            counts = self._counts[key] = _NonceCounts(issued)
-            while len(self._counts) > self.max_nonces:
-                _, evicted = self._counts.popitem(last=False)
-                self._forgotten_until = max(self._forgotten_until, evicted.issued)
+            counts = (issued, 0, 0)
         else:
             self._counts.move_to_end(key)
-        return DigestResult.OK if counts.accept(nc) else DigestResult.REPLAYED
+        counted = _counted(counts, nc)
+        if counted is None:
+            return DigestResult.REPLAYED
+        self._counts[key] = counted  # a new entry goes last, as the most recently used
+        while len(self._counts) > self.max_nonces:
+            _, evicted = self._counts.popitem(last=False)
+            self._forgotten_until = max(self._forgotten_until, evicted[0])
+        return DigestResult.OK
 
     def _purge(self, now: float) -> None:
         """Drop expired entries from the least recently used end; one still live stops the sweep, so an expired
         entry behind it waits for a later call (memory stays bounded by max_nonces meanwhile)."""
         while self._counts:
             oldest = next(iter(self._counts.values()))
-            if now - oldest.issued <= self.lifetime:
+            if now - oldest[0] <= self.lifetime:
                 return
             self._counts.popitem(last=False)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -32,12 +32,15 @@ from tonalite.sip.transaction import (
     AckReceived,
     ClientInviteState,
     ClientInviteTransaction,
+    ClientKey,
     ClientNonInviteTransaction,
     ClientTransaction,
     ResponseReceived,
+    Rfc2543Key,
     SendMessage,
     ServerInviteState,
     ServerInviteTransaction,
+    ServerKey,
     ServerNonInviteTransaction,
     ServerTransaction,
     Terminated,
@@ -117,20 +120,21 @@ ANSWERS_KEPT = 250_000
 more answers a second than the node can compute (~7,800), ~0.8 KB each."""
 
 
-class _Answer(NamedTuple):
-    """A final answer kept for the retransmissions of the request it answered, until `until`."""
+TransactionKey = ServerKey | Rfc2543Key | ClientKey
 
-    data: bytes
-    peer: Peer
-    until: float
-    key: Hashable
+_Answer = tuple[bytes, str, int, float, int]
+"""A final answer kept for the retransmissions of the UDP request it answered: (bytes, host, port, until, the
+hash of its transaction key). One flat tuple of plain values, which the garbage collector stops tracking at its
+first pass (a tuple holding another only at a later one, after the survivors are frozen): hundreds of
+thousands are alive at a time, and a named tuple, a Peer with its enum or a key would be walked by every full
+collection. The key is known by its hash, as the datagram is (see `receive`)."""
 
 
 @dataclass(slots=True)
 class _Entry:
     transaction: ClientTransaction | ServerTransaction
     peer: Peer
-    key: Hashable
+    key: TransactionKey
     client: bool
     scheduled: float | None = None
     """The deadline of the transaction's entry in the heap: an entry with another deadline is out of date."""
@@ -148,7 +152,7 @@ class SipEndpoint:
     timers: TimerValues = field(default_factory=TimerValues)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _entries: dict[int, _Entry] = field(default_factory=dict)
-    _by_key: dict[Hashable, int] = field(default_factory=dict)
+    _by_key: dict[TransactionKey, int] = field(default_factory=dict)
     _by_datagram: dict[int, int] = field(default_factory=dict)
     _deadlines: list[tuple[float, int]] = field(default_factory=list)
     _outgoing: deque[tuple[bytes, Peer]] = field(default_factory=deque)
@@ -157,9 +161,9 @@ class SipEndpoint:
     _trying_due: list[tuple[int, Request]] = field(default_factory=list)
     _answers: dict[int, _Answer] = field(default_factory=dict)
     """By the hash of the datagram answered: the final answer of a forgotten transaction (`_answer_and_forget`)."""
-    _answered_keys: dict[Hashable, int] = field(default_factory=dict)
-    """The transaction keys of those answers, to their datagram: for a retransmission that is not the same
-    bytes (§17.2.3 matches by branch)."""
+    _answered_keys: dict[int, int] = field(default_factory=dict)
+    """The hashes of those answers' transaction keys, to their datagram: for a retransmission that is not the
+    same bytes (§17.2.3 matches by branch)."""
     _answer_expiry: deque[int] = field(default_factory=deque)
 
     # What the I/O layer calls.
@@ -183,8 +187,8 @@ class SipEndpoint:
                 self._drain(transaction_id, entry)
                 return
             answered = self._answers.get(datagram)
-            if answered is not None and answered.until > now:
-                self._outgoing.append((answered.data, answered.peer))
+            if answered is not None and answered[3] > now:
+                self._outgoing.append((answered[0], Peer(Transport.UDP, answered[1], answered[2])))
                 return
         try:
             message = parse_message(data, framed=framed)
@@ -413,7 +417,7 @@ class SipEndpoint:
         self,
         transaction: ClientTransaction | ServerTransaction,
         peer: Peer,
-        key: Hashable,
+        key: TransactionKey,
         client: bool,
     ) -> int:
         transaction_id = next(self._ids)
@@ -461,18 +465,19 @@ class SipEndpoint:
         data = serialise(response)
         if entry.datagram is not None:
             self._forget_answers(now)
-            self._answers[entry.datagram] = _Answer(data, entry.peer, now + self.timers.timeout, entry.key)
-            self._answered_keys[entry.key] = entry.datagram
+            key = hash(entry.key)
+            self._answers[entry.datagram] = (data, entry.peer.host, entry.peer.port, now + self.timers.timeout, key)
+            self._answered_keys[key] = entry.datagram
             self._answer_expiry.append(entry.datagram)
         self._outgoing.append((data, entry.peer))
 
-    def _answer_again(self, key: Hashable, peer: Peer, now: float) -> bool:
+    def _answer_again(self, key: TransactionKey, peer: Peer, now: float) -> bool:
         """Resend the kept answer of the transaction `key` names (a retransmission in other bytes), if any."""
-        datagram = self._answered_keys.get(key)
+        datagram = self._answered_keys.get(hash(key))
         answered = self._answers.get(datagram) if datagram is not None else None
-        if answered is None or answered.until <= now:
+        if answered is None or answered[3] <= now:
             return False
-        self._outgoing.append((answered.data, peer))
+        self._outgoing.append((answered[0], peer))
         return True
 
     def _forget_answers(self, now: float) -> None:
@@ -482,13 +487,13 @@ class SipEndpoint:
         expiry, answers, keys = self._answer_expiry, self._answers, self._answered_keys
         while expiry:
             answered = answers.get(expiry[0])
-            if answered is not None and answered.until > now and len(answers) < ANSWERS_KEPT:
+            if answered is not None and answered[3] > now and len(answers) < ANSWERS_KEPT:
                 return
             datagram = expiry.popleft()
             if answered is not None:
                 del answers[datagram]
-                if keys.get(answered.key) == datagram:
-                    del keys[answered.key]
+                if keys.get(answered[4]) == datagram:
+                    del keys[answered[4]]
 
     def _send(self, message: Message | bytes, peer: Peer) -> None:
         self._outgoing.append((message if isinstance(message, bytes) else serialise(message), peer))
