@@ -5,7 +5,12 @@ credentials, 200) at RATE registrations per second, TOTAL in all. Prints sipp's 
 retransmissions, the achieved rate, and the server's CPU time per registration (utime+stime of the server
 process, the batch writer thread included): steadier than the rate, since sipp shares the two cores.
 
-    python -m bench.sip_register [--rate 1000] [--total 10000] [--lines 2000]
+    python -m bench.sip_register [--rate 1000] [--total 10000] [--lines 2000] [--limit 5000]
+
+`--limit` bounds the registrations in progress. With a rate above capacity and a small limit (`--rate 6000
+--limit 200`) the run is a closed loop: sipp starts a registration as another ends, and the rate printed is
+the server's capacity at zero failures. Run it for more than 64*T1 (32 s, `--total 120000`): the answers
+kept for retransmissions expire from then on, which is the steady state.
 """
 
 from __future__ import annotations
