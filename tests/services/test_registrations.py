@@ -64,6 +64,20 @@ def test_refresh_keeps_the_start_and_another_device_replaces(platform: Platform,
     assert {event.source for event in history} == {"udp:127.0.0.1:5062", "udp:127.0.0.1:5064"}
 
 
+def test_the_same_phone_restarted_registers_afresh_and_replaces_nobody(platform: Platform, clock: ManualClock) -> None:
+    """Its contact is the same, its Call-ID new: a new registration (its start is now), no replacement."""
+    line_id, customer = _line(platform)
+    location = LocationService(platform.services.registrations)
+    location.bind(_binding(line_id, clock))
+    clock.advance(60)
+    restarted = _binding(line_id, clock, call_id="call-after-reboot")
+    assert location.bind(restarted) is None
+    assert location.current(line_id, clock.wall()) == restarted
+    platform.services.registrations.apply(location.take_changes())
+    history = platform.services.registrations.history(customer.principal, customer.group, "33999001234")
+    assert [event.kind for event in history] == [RegistrationEventKind.REGISTERED] * 2
+
+
 def test_expiry_and_removal_reach_the_database(platform: Platform, clock: ManualClock) -> None:
     line_id, _ = _line(platform)
     location = LocationService(platform.services.registrations)

@@ -34,18 +34,21 @@ class LocationService:
         """Store a line's binding; returns the binding of another device it replaced, if any.
 
         A refresh (same Call-ID and contact, RFC 3261 §10.2.4) keeps the registration's start and leaves no
-        history; a new device is recorded, and so is the one it replaced.
+        history. A new registration is recorded, and so is the binding it replaced when that was another
+        device (another contact): the same contact under a new Call-ID is the same phone restarted, which
+        replaced nobody.
         """
         previous = self.current(binding.line_id, binding.registered_at)
-        if previous is not None and previous.same_device(binding):
+        if previous is not None and previous.refreshed_by(binding):
             binding = binding._replace(registered_at=previous.registered_at)
             self._set(binding)
             return None
         self._set(binding)
-        if previous is not None:
-            self._record(previous, RegistrationEventKind.REPLACED, binding.registered_at)
+        replaced = previous if previous is not None and previous.contact != binding.contact else None
+        if replaced is not None:
+            self._record(replaced, RegistrationEventKind.REPLACED, binding.registered_at)
         self._record(binding, RegistrationEventKind.REGISTERED, binding.registered_at)
-        return previous
+        return replaced
 
     def unbind(self, line_id: int, now: datetime) -> Binding | None:
         removed = self._bindings.pop(line_id, None)

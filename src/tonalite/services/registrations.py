@@ -46,8 +46,9 @@ class Binding(NamedTuple):
         host = f"[{self.source_host}]" if ":" in self.source_host else self.source_host
         return f"{self.transport.value}:{host}:{self.source_port}"
 
-    def same_device(self, other: Binding) -> bool:
-        """RFC 3261 §10.3: a refresh carries the same Call-ID; a new Call-ID is another device (or a reboot)."""
+    def refreshed_by(self, other: Binding) -> bool:
+        """RFC 3261 §10.2.4: a refresh carries the same Call-ID (and contact); a new Call-ID is a new
+        registration, of the same device restarted or of another one."""
         return self.call_id == other.call_id and self.contact == other.contact
 
 
