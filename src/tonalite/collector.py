@@ -13,6 +13,11 @@ and the survivors are frozen (`gc.freeze`): no collection walks them again, each
 Cycles that become garbage only after being frozen (rare: the SIP and call paths make none) wait for a
 full collection, run when the frozen objects have grown by half since the last one, as CPython runs its
 oldest generation when it has grown by a quarter: its cost stays proportional to what was allocated.
+
+What is kept by the hundred thousand (answers kept for retransmissions, nonce counts) is best kept as flat
+tuples of plain values (str, bytes, numbers): a collection stops tracking such a tuple at its first pass,
+and no full collection walks it again. A named tuple, an object, or a tuple holding another tuple (untracked
+only at a later pass, after the survivors are frozen) stays walked for as long as it lives.
 """
 
 from __future__ import annotations
