@@ -154,8 +154,8 @@ def test_a_retransmission_in_other_bytes_is_matched_by_its_branch() -> None:
     data = _request("OPTIONS")
     answer = _answer(endpoint, data, 200, 0.0)
     reworded = data.replace(b"Max-Forwards: 70\r\n", b"Max-Forwards: 69\r\nUser-Agent: retry\r\n")
-    endpoint.receive(reworded, PHONE, 1.0)
-    assert endpoint.outgoing(1.0) == [(answer, PHONE)]
+    endpoint.receive(reworded, Peer(Transport.UDP, "198.51.100.66", 5060), 1.0)
+    assert endpoint.outgoing(1.0) == [(answer, PHONE)], "to the request's source, not the copy's"
     assert endpoint.next_event() is None
     endpoint.handle_timer(KEPT_S + 1)
     endpoint.receive(reworded, PHONE, KEPT_S + 1)

@@ -361,7 +361,7 @@ class SipEndpoint:
                 entry.transaction.receive_request(request, now)
                 self._drain(transaction_id, entry)
             return
-        if request.method != "ACK" and self._answer_again(key, peer, now):
+        if request.method != "ACK" and self._answer_again(key, now):
             return
         if request.method == "ACK":
             self._events.append(IncomingAck(request, peer))
@@ -471,13 +471,14 @@ class SipEndpoint:
             self._answer_expiry.append(entry.datagram)
         self._outgoing.append((data, entry.peer))
 
-    def _answer_again(self, key: TransactionKey, peer: Peer, now: float) -> bool:
-        """Resend the kept answer of the transaction `key` names (a retransmission in other bytes), if any."""
+    def _answer_again(self, key: TransactionKey, now: float) -> bool:
+        """Resend the kept answer of the transaction `key` names (a retransmission in other bytes), if any, to
+        where the request came from, as its transaction would have: not to wherever the copy came from."""
         datagram = self._answered_keys.get(hash(key))
         answered = self._answers.get(datagram) if datagram is not None else None
         if answered is None or answered[3] <= now:
             return False
-        self._outgoing.append((answered[0], peer))
+        self._outgoing.append((answered[0], Peer(Transport.UDP, answered[1], answered[2])))
         return True
 
     def _forget_answers(self, now: float) -> None:
