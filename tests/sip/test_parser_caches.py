@@ -70,7 +70,7 @@ def test_parsed_headers_answer_as_headers_built_from_their_fields() -> None:
         assert message.headers.get_all(name) == built.get_all(name)
     for headers in (message.headers, built):
         headers.prepend("Via", "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-9")
-        headers.remove_first_value("v")
+        headers.replace_first_value("v", "SIP/2.0/UDP 192.0.2.8;branch=z9hG4bK-8")
         headers.add("Contact", "<sip:a@192.0.2.1>")
     assert list(message.headers) == list(built)
     assert [message.headers.get_all(name) for name in NAMES] == [built.get_all(name) for name in NAMES]

@@ -621,8 +621,7 @@ def test_client_key_matches_responses_by_branch_and_cseq_method() -> None:
 
 def _with_via(via: str) -> Callable[[Request], Request]:
     def change(request: Request) -> Request:
-        request.headers.remove_first_value("Via")
-        request.headers.prepend("Via", via)
+        request.headers.replace_first_value("Via", via)
         return request
 
     return change

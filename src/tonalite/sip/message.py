@@ -304,28 +304,6 @@ class Headers:
         self._fields = [existing for existing in self._fields if existing[0] != wanted]
         self._index = None
 
-    def remove_first_value(self, name: str) -> str | None:
-        """Remove the first element of a list header (the topmost Via), keeping the others."""
-        wanted = _names(name)[0]
-        for index, (key, field_name, value) in enumerate(self._fields):
-            if key == wanted:
-                items = split_list(value)
-                lookup = self._index if self._index is not None else {}
-                values = lookup.get(key)
-                if len(items) <= 1:
-                    del self._fields[index]
-                    if values is not None:
-                        del values[0]
-                        if not values:
-                            del lookup[key]
-                else:
-                    rest = ", ".join(items[1:])
-                    self._fields[index] = (key, field_name, rest)
-                    if values is not None:
-                        values[0] = rest
-                return items[0] if items else None
-        return None
-
     def replace_first_value(self, name: str, value: str) -> None:
         """Put `value` in place of the first element of a list header (the topmost Via, stamped by the
         endpoint), in its field; nothing happens if there is no such header."""
