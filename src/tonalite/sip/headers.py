@@ -88,11 +88,7 @@ class Via:
         port = int(port_text) if port_text else None
         if port is not None and not 0 < port < 65536:
             return None
-        params: dict[str, str | None] = {}
-        for param in params_text.split(";")[1:]:
-            name, eq, param_value = param.partition("=")
-            params[name.lower()] = param_value if eq else None
-        return cls(transport.upper(), host, port, params)
+        return cls(transport.upper(), host, port, parse_params(params_text))
 
     @classmethod
     def _parse_any(cls, value: str) -> Via:
