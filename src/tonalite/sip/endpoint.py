@@ -186,9 +186,7 @@ class SipEndpoint:
                 entry.transaction.receive_retransmission(now)
                 self._drain(transaction_id, entry)
                 return
-            answered = self._answers.get(datagram)
-            if answered is not None and answered[3] > now:
-                self._outgoing.append((answered[0], Peer(Transport.UDP, answered[1], answered[2])))
+            if self._answer_again(datagram, now):
                 return
         try:
             message = parse_message(data, framed=framed)
@@ -361,7 +359,7 @@ class SipEndpoint:
                 entry.transaction.receive_request(request, now)
                 self._drain(transaction_id, entry)
             return
-        if request.method != "ACK" and self._answer_again(key, now):
+        if request.method != "ACK" and self._answer_again(self._answered_keys.get(hash(key)), now):
             return
         if request.method == "ACK":
             self._events.append(IncomingAck(request, peer))
@@ -471,10 +469,9 @@ class SipEndpoint:
             self._answer_expiry.append(entry.datagram)
         self._outgoing.append((data, entry.peer))
 
-    def _answer_again(self, key: TransactionKey, now: float) -> bool:
-        """Resend the kept answer of the transaction `key` names (a retransmission in other bytes), if any, to
-        where the request came from, as its transaction would have: not to wherever the copy came from."""
-        datagram = self._answered_keys.get(hash(key))
+    def _answer_again(self, datagram: int | None, now: float) -> bool:
+        """Resend the answer kept for the request `datagram` hashes, if one is, to where that request came
+        from, as its transaction would have (a copy in other bytes may come from elsewhere); whether it was."""
         answered = self._answers.get(datagram) if datagram is not None else None
         if answered is None or answered[3] <= now:
             return False
