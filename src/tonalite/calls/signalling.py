@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import secrets
 
-from tonalite.calls.authentication import Challenge
 from tonalite.calls.b2bua import B2bua
 from tonalite.calls.registrar import Registrar
 from tonalite.clock import Clock
@@ -66,10 +65,7 @@ class Signalling:
 
     def _answer(self, event: IncomingRequest, response: Response) -> None:
         response.headers.add("Server", self._user_agent)
-        if response.status == Challenge.REGISTRAR.status:  # the registrar's challenge: nothing is relayed here
-            self._endpoint.send_response_statelessly(event.transaction, response, self._clock.now())
-        else:
-            self._endpoint.send_response(event.transaction, response, self._clock.now())
+        self._endpoint.send_response(event.transaction, response, self._clock.now())
 
     @staticmethod
     def _options(request: Request) -> Response:
