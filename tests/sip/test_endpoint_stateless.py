@@ -39,15 +39,23 @@ def _endpoint() -> SipEndpoint:
     return SipEndpoint(sent_by=lambda _: "192.0.2.1:5060", new_branch=lambda: f"{BRANCH_MAGIC}-local")
 
 
-def _challenge(endpoint: SipEndpoint, data: bytes, status: int, now: float, peer: Peer = PHONE) -> bytes:
-    """The request reaches the application, which challenges it statelessly; the one datagram sent."""
+def _answer(
+    endpoint: SipEndpoint, data: bytes, status: int, now: float, peer: Peer = PHONE, *, statelessly: bool = False
+) -> bytes:
+    """The request reaches the application, which answers it (statelessly, as a challenge, or in its
+    transaction); the one datagram sent."""
     endpoint.receive(data, peer, now, framed=peer.reliable)
     event = endpoint.next_event()
     assert isinstance(event, IncomingRequest)
-    endpoint.send_response_statelessly(event.transaction, response_to(event.request, status, to_tag="t"), now)
+    send = endpoint.send_response_statelessly if statelessly else endpoint.send_response
+    send(event.transaction, response_to(event.request, status, to_tag="t"), now)
     (sent,) = endpoint.outgoing(now)
-    assert getattr(parse_message(sent[0]), "status", None) == status, "the challenge alone, no 100 Trying"
+    assert getattr(parse_message(sent[0]), "status", None) == status, "the answer alone, no 100 Trying"
     return sent[0]
+
+
+def _challenge(endpoint: SipEndpoint, data: bytes, status: int, now: float, peer: Peer = PHONE) -> bytes:
+    return _answer(endpoint, data, status, now, peer, statelessly=True)
 
 
 def test_a_challenged_invite_leaves_nothing_to_retransmit() -> None:
@@ -126,16 +134,6 @@ def test_at_most_so_many_answers_are_kept_the_oldest_go_first(monkeypatch: pytes
         assert len(endpoint.outgoing(0.1)) == 1
         assert endpoint.next_event() is None
     _challenge(endpoint, requests[0], 401, 0.2)
-
-
-def _answer(endpoint: SipEndpoint, data: bytes, status: int, now: float, peer: Peer = PHONE) -> bytes:
-    """The request reaches the application, which answers it in its transaction; the one datagram sent."""
-    endpoint.receive(data, peer, now, framed=peer.reliable)
-    event = endpoint.next_event()
-    assert isinstance(event, IncomingRequest)
-    endpoint.send_response(event.transaction, response_to(event.request, status, to_tag="t"), now)
-    (sent,) = endpoint.outgoing(now)
-    return sent[0]
 
 
 def test_a_non_invite_request_answered_at_once_keeps_only_its_answer() -> None:
