@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 from tonalite.sip.message import Message, Request, split_list, split_outside_quotes
 from tonalite.sip.uri import NameAddr, UriError
@@ -61,18 +61,18 @@ def format_params(params: dict[str, str | None]) -> str:
     return "".join(f";{name}" if value is None else f";{name}={value}" for name, value in params.items())
 
 
-@dataclass(frozen=True, slots=True)
-class Via:
+class Via(NamedTuple):
     """One Via element: `SIP/2.0/UDP host:port;branch=...;rport;received=...`.
 
     Parsed values are shared (the same Via is read by several layers): treat `params` as read-only and make
-    a changed copy with `with_params`.
+    a changed copy with `with_params`. A named tuple: two are made for every request (parsed, then stamped
+    with `received`/`rport`), and a frozen dataclass costs three times as much to build.
     """
 
     transport: str
     host: str
-    port: int | None = None
-    params: dict[str, str | None] = field(default_factory=dict)
+    port: int | None
+    params: dict[str, str | None]
 
     @classmethod
     def parse(cls, value: str) -> Via:
@@ -80,7 +80,8 @@ class Via:
 
     @classmethod
     def _parse_usual(cls, value: str) -> Via | None:
-        """The usual form (_USUAL_VIA) read by one match, or None for the general path to judge."""
+        """The usual form (_USUAL_VIA) read by one match, or None for the general path to judge. Its
+        parameters are tokens without spaces or quotes: they split on `;` and `=` alone."""
         usual = _USUAL_VIA.fullmatch(value)
         if usual is None:
             return None
@@ -88,7 +89,11 @@ class Via:
         port = int(port_text) if port_text else None
         if port is not None and not 0 < port < 65536:
             return None
-        return cls(transport.upper(), host, port, parse_params(params_text))
+        params: dict[str, str | None] = {}
+        for param in params_text.split(";")[1:]:
+            name, eq, param_value = param.partition("=")
+            params[name.lower()] = param_value if eq else None
+        return cls(transport.upper(), host, port, params)
 
     @classmethod
     def _parse_any(cls, value: str) -> Via:
