@@ -17,7 +17,7 @@ import time
 from tests.peers.sipp import Sipp, users_file
 from tests.peers.tonalite_server import free_port
 
-from bench.support import SIPP_BUFFERS, cpu_seconds, pin_apart, server_with_lines
+from bench.support import SIPP_BUFFERS, cpu_seconds, interpreter, pin_apart, server_with_lines
 from tonalite.services.numbering import format_national
 
 
@@ -52,6 +52,7 @@ def main() -> None:
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu_before
         uas.finish()
     print(f"calls INVITE-407-INVITE-200-ACK-BYE through the B2BUA, sipp -r {args.rate} -m {args.total}; {pinning}")
+    print(f"  server          {interpreter()}")
     print(f"  calls           {run.successful} ok, {run.failed} failed")
     print(f"  rate            {run.successful / elapsed:8.0f} calls/s over {elapsed:.1f} s (sipp on the same cores)")
     print(f"  server CPU      {cpu / max(run.successful, 1) * 1e6:8.0f} µs per call (both legs)")

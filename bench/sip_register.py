@@ -22,7 +22,7 @@ import time
 
 from tests.peers.sipp import Sipp, users_file
 
-from bench.support import SIPP_BUFFERS, cpu_seconds, pin_apart, server_with_lines
+from bench.support import SIPP_BUFFERS, cpu_seconds, interpreter, pin_apart, server_with_lines
 
 
 def main() -> None:
@@ -45,6 +45,7 @@ def main() -> None:
         elapsed, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu_before
     retransmissions = sum(int(n) for n in re.findall(r"REGISTER ---------->\s+\d+\s+(\d+)", run.output))
     print(f"REGISTER with MD5 digest, {args.lines} lines, sipp -r {args.rate} -m {args.total}; {pinning}")
+    print(f"  server          {interpreter()}")
     print(f"  registrations   {run.successful} ok, {run.failed} failed, {retransmissions} REGISTER retransmissions")
     rate = run.successful / elapsed
     print(f"  rate            {rate:8.0f} registrations/s over {elapsed:.1f} s (sipp on the same cores)")
