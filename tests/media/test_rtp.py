@@ -362,6 +362,7 @@ def test_loss_and_fraction_lost_per_report_interval() -> None:
     receiver = valid_receiver(1)  # counting starts at 2
     dropped = set(range(40, 50))
     assert all(feed(receiver, [n for n in range(3, 102) if n not in dropped]))
+    assert receiver.packets_lost == 10  # read without closing the report interval
     first = block(receiver)
     assert (first.cumulative_lost, first.fraction_lost, first.extended_highest_sequence) == (10, 10 * 256 // 100, 101)
     assert all(feed(receiver, range(102, 202)))
@@ -376,6 +377,7 @@ def test_loss_and_fraction_lost_per_report_interval() -> None:
 def test_duplicates_make_cumulative_loss_negative_but_not_the_fraction() -> None:
     receiver = valid_receiver(1)
     assert all(feed(receiver, [3, 3, 3]))
+    assert receiver.packets_lost == -2
     report = block(receiver)
     assert (report.cumulative_lost, report.fraction_lost) == (-2, 0)
 

@@ -426,10 +426,15 @@ class _SourceStatistics:
             self.jitter += (difference - self.jitter) / 16
         self.transit = transit
 
+    @property
+    def expected(self) -> int:
+        """Packets expected so far (A.3): from the first sequence number to the extended highest."""
+        return self.cycles + self.highest_sequence - self.base_sequence + 1
+
     def report_block(self, now: float) -> ReportBlock:
         """The A.3 counts, starting a new report interval."""
         extended_highest = self.cycles + self.highest_sequence
-        expected = extended_highest - self.base_sequence + 1
+        expected = self.expected
         expected_interval = expected - self.expected_prior
         received_interval = self.received - self.received_prior
         self.expected_prior, self.received_prior = expected, self.received
@@ -494,6 +499,11 @@ class RtpReceiver:
             if source is not None and source.ssrc == report.ssrc:
                 source.last_sr = report.ntp_timestamp >> 16 & 0xFFFF_FFFF
                 source.last_sr_arrival = arrival
+
+    @property
+    def packets_lost(self) -> int:
+        """The current source's cumulative loss (A.3; negative with duplicates), 0 before one is valid."""
+        return 0 if self._source is None else self._source.expected - self._source.received
 
     def report_block(self, now: float) -> ReportBlock | None:
         """The report block about the current source, None before one is valid; each call starts a new
