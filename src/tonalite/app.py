@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import resource
 import secrets
 import ssl
@@ -39,12 +40,15 @@ from tonalite.services.numbers import NumberService
 from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
 from tonalite.services.trunks import TrunkService
+from tonalite.services.voicemail import VoicemailService
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
 from tonalite.sip.endpoint import SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
 from tonalite.sip.transaction import TimerValues
 from tonalite.sip.transport import Transport
 from tonalite.store.database import Database
+
+log = logging.getLogger(__name__)
 
 REGISTRATION_SWEEP_S = 15.0
 REGISTRATION_FLUSH_S = 0.2
@@ -64,6 +68,7 @@ class Services:
     line_directory: LineDirectory
     call_records: CallRecordService
     trunks: TrunkService
+    voicemail: VoicemailService
     demo: DemoService
 
 
@@ -93,6 +98,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         line_directory=LineDirectory(db),
         call_records=CallRecordService(db, settings.node_name),
         trunks=TrunkService(db),
+        voicemail=VoicemailService(db, clock, settings.data_dir),
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
     )
     return Platform(settings, clock, db, services)
@@ -199,6 +205,9 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
 async def serve(platform: Platform) -> None:
     """Run every listener of the platform on this loop until cancelled: SIP first, then HTTP."""
     registrations = platform.services.registrations
+    recovered = platform.services.voicemail.recover_deposits()
+    if recovered:
+        log.warning("kept %d voicemail messages whose deposit a previous run left unfinished", recovered)
     location = LocationService(registrations)
     location.load()
     recorder = CallRecorder(platform.services.call_records)

@@ -1,0 +1,147 @@
+"""Voicemail messages: deposited by the call core, read, played and deleted from the panel and the API.
+
+A message's audio is `<data dir>/voicemail/<box id>/<message id>.wav`. A deposit creates the row first (not
+yet complete, so nobody lists it) and records into that file; `complete` then stores the duration, or deletes
+a message shorter than MIN_MESSAGE_MS. If the node dies during a deposit, `recover_deposits` (run at start-up)
+completes each unfinished message from what its file holds: the part already recorded is never lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tonalite.clock import Clock
+from tonalite.media.g711 import SAMPLE_RATE
+from tonalite.media.wav import WavError, read_wav
+from tonalite.services.errors import NotFound
+from tonalite.services.lines import owned_line
+from tonalite.services.principal import Principal
+from tonalite.store.database import Database
+from tonalite.store.models import MessageFolder, VoicemailBox, VoicemailMessage
+
+MIN_MESSAGE_MS = 1000
+"""A message with less audio than this (a caller who hung up at the beep) is discarded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """A message being recorded: the call core records into `path`, then calls `complete`."""
+
+    message_id: int
+    box_id: int
+    path: Path
+
+
+class VoicemailService:
+    def __init__(self, db: Database, clock: Clock, data_dir: Path) -> None:
+        self._db = db
+        self._clock = clock
+        self._root = data_dir / "voicemail"
+
+    def audio_path(self, box_id: int, message_id: int) -> Path:
+        return self._root / str(box_id) / f"{message_id}.wav"
+
+    # The call core's side: no principal, the box is the called line's.
+
+    def start_deposit(self, line_id: int, caller: str) -> Deposit | None:
+        """A new message for the line's box, None when the line has no active box."""
+        with self._db.session() as session:
+            box = session.scalar(select(VoicemailBox).where(VoicemailBox.line_id == line_id))
+            if box is None or not box.active:
+                return None
+            message = VoicemailMessage(box_id=box.id, caller=caller[:32], received_at=self._clock.wall())
+            session.add(message)
+            session.flush()
+            deposit = Deposit(message.id, box.id, self.audio_path(box.id, message.id))
+        deposit.path.parent.mkdir(parents=True, exist_ok=True)
+        return deposit
+
+    def complete(self, deposit: Deposit) -> VoicemailMessage | None:
+        """Store the recorded message, or discard it when it holds less than MIN_MESSAGE_MS of audio (or no
+        readable audio); returns the stored message."""
+        with self._db.session() as session:
+            message = session.get(VoicemailMessage, deposit.message_id)
+            if message is None:
+                return None
+            return self._finish(session, message, deposit.path)
+
+    def recover_deposits(self) -> int:
+        """Complete the deposits a stopped node left unfinished; returns how many were kept."""
+        kept = 0
+        with self._db.session() as session:
+            for message in session.scalars(select(VoicemailMessage).where(VoicemailMessage.complete.is_(False))):
+                if self._finish(session, message, self.audio_path(message.box_id, message.id)) is not None:
+                    kept += 1
+        return kept
+
+    def _finish(self, session: Session, message: VoicemailMessage, path: Path) -> VoicemailMessage | None:
+        duration_ms = _duration_ms(path)
+        if duration_ms < MIN_MESSAGE_MS:
+            session.delete(message)
+            path.unlink(missing_ok=True)
+            return None
+        message.duration_ms = duration_ms
+        message.size_bytes = path.stat().st_size
+        message.complete = True
+        return message
+
+    # The owner's side, through the panel and the API.
+
+    def messages(self, principal: Principal, group_id: int, number: str) -> list[VoicemailMessage]:
+        """The line's complete messages: new ones first, then saved ones, newest first in each."""
+        with self._db.session() as session:
+            box_id = self._box_id(session, principal, group_id, number)
+            found = session.scalars(
+                select(VoicemailMessage)
+                .where(VoicemailMessage.box_id == box_id, VoicemailMessage.complete.is_(True))
+                .order_by(VoicemailMessage.received_at.desc(), VoicemailMessage.id.desc())
+            )
+            return sorted(found, key=lambda message: message.folder != MessageFolder.NEW)
+
+    def message(self, principal: Principal, group_id: int, number: str, message_id: int) -> VoicemailMessage:
+        with self._db.session() as session:
+            return self._owned_message(session, principal, group_id, number, message_id)
+
+    def mark_read(self, principal: Principal, group_id: int, number: str, message_id: int) -> VoicemailMessage:
+        """Move a message to the saved folder (listened to, kept)."""
+        with self._db.session() as session:
+            message = self._owned_message(session, principal, group_id, number, message_id)
+            message.folder = MessageFolder.SAVED
+            return message
+
+    def delete(self, principal: Principal, group_id: int, number: str, message_id: int) -> None:
+        """Delete a message and its audio; the file goes once the row is gone, so a failure keeps both."""
+        with self._db.session() as session:
+            message = self._owned_message(session, principal, group_id, number, message_id)
+            path = self.audio_path(message.box_id, message.id)
+            session.delete(message)
+        path.unlink(missing_ok=True)
+
+    def _owned_message(
+        self, session: Session, principal: Principal, group_id: int, number: str, message_id: int
+    ) -> VoicemailMessage:
+        box_id = self._box_id(session, principal, group_id, number)
+        message = session.get(VoicemailMessage, message_id)
+        if message is None or message.box_id != box_id or not message.complete:
+            raise NotFound()
+        return message
+
+    @staticmethod
+    def _box_id(session: Session, principal: Principal, group_id: int, number: str) -> int:
+        line = owned_line(session, principal, group_id, number)
+        box_id = session.scalar(select(VoicemailBox.id).where(VoicemailBox.line_id == line.id))
+        if box_id is None:
+            raise NotFound()
+        return box_id
+
+
+def _duration_ms(path: Path) -> int:
+    """The audio a message file holds, in ms; 0 when there is none or it cannot be read."""
+    with contextlib.suppress(OSError, WavError):
+        return len(read_wav(path)) * 1000 // SAMPLE_RATE
+    return 0
