@@ -12,6 +12,7 @@ PASSWORD = "secret-password"
 ALICE_LINE = "+33999001234"
 ALICE_ALIAS = "+33999001111"
 BOB_LINE = "+33999002222"
+VOICEMAIL = "/v1/billing-groups/{group}/lines/{number}/voicemail"
 
 # Every route that reads or changes something of a billing group, with a valid body: used to prove that each one
 # needs a token and answers 404 to another account. tests/api/test_tenancy.py checks this list is complete.
@@ -24,7 +25,14 @@ GROUP_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PATCH", "/v1/billing-groups/{group}/lines/{number}/options", {"doNotDisturb": True}),
     ("GET", "/v1/billing-groups/{group}/lines/{number}/registrations", None),
     ("GET", "/v1/billing-groups/{group}/numbers", None),
+    ("GET", f"{VOICEMAIL}/messages", None),
+    ("GET", f"{VOICEMAIL}/messages/{{message}}", None),
+    ("PATCH", f"{VOICEMAIL}/messages/{{message}}", {"folder": "saved"}),
+    ("GET", f"{VOICEMAIL}/messages/{{message}}/audio", None),
+    ("DELETE", f"{VOICEMAIL}/messages/{{message}}", None),
 ]
+NOT_JSON = {("GET", f"{VOICEMAIL}/messages/{{message}}/audio"), ("DELETE", f"{VOICEMAIL}/messages/{{message}}")}
+"""Routes whose success is not a JSON body: audio, and a DELETE's 204."""
 ACCOUNT_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/me", None),
     ("GET", "/v1/billing-groups", None),
@@ -37,6 +45,8 @@ class Customer:
     group: int
     headers: dict[str, str]
     sip_password: str
+    voicemail_message: int = 0
+    """A message in the voicemail of the customer's line, for the routes that name one."""
 
     @property
     def json_headers(self) -> dict[str, str]:
@@ -44,7 +54,7 @@ class Customer:
         return {**self.headers, "Content-Type": "application/json"}
 
     def path(self, template: str, number: str) -> str:
-        return template.format(group=self.group, number=number.removeprefix("+"))
+        return template.format(group=self.group, number=number.removeprefix("+"), message=self.voicemail_message)
 
 
 def open_account(platform: Platform, login: str, line_number: str) -> Customer:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.customers import ACCOUNT_ROUTES, ALICE_LINE, GROUP_ROUTES, PASSWORD, Customer
+from tests.api.customers import ACCOUNT_ROUTES, ALICE_LINE, GROUP_ROUTES, NOT_JSON, PASSWORD, Customer
 from tonalite.app import Platform
 from tonalite.store.models import Account
 
@@ -43,7 +43,7 @@ def test_no_response_holds_a_secret(client: TestClient, platform: Platform, alic
     responses = [locked] + [
         client.request(method, alice.path(template, ALICE_LINE), headers=alice.headers, json=body)
         for method, template, body in ACCOUNT_ROUTES + GROUP_ROUTES
-        if template != RESET
+        if template != RESET and (method, template) not in NOT_JSON
     ]
     for response in responses:
         assert response.status_code == 200, response.request.url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +16,14 @@ NOT_FOUND = {"error": "not_found", "message": "Not found."}
 
 def _alice_line_state(platform: Platform, alice: Customer) -> tuple[object, ...]:
     line = platform.services.lines.get(alice.principal, alice.group, ALICE_LINE)
-    return line.display_name, line.ha1_md5, line.ha1_sha256, line.options.do_not_disturb
+    messages = platform.services.voicemail.messages(alice.principal, alice.group, ALICE_LINE)
+    return (
+        line.display_name,
+        line.ha1_md5,
+        line.ha1_sha256,
+        line.options.do_not_disturb,
+        [(message.id, message.folder) for message in messages],
+    )
 
 
 @pytest.mark.parametrize(("method", "template", "body"), GROUP_ROUTES)
@@ -31,15 +39,17 @@ def test_another_account_gets_404_and_changes_nothing(
     before = _alice_line_state(platform, alice)
     attempts = {
         "alice's group": alice.path(template, ALICE_LINE),
-        "no such group": template.format(group=999_999, number="33999001234"),
+        "no such group": template.format(group=999_999, number="33999001234", message=alice.voicemail_message),
     }
     if "{number}" in template:
-        attempts["alice's line in bob's group"] = bob.path(template, ALICE_LINE)
+        attempts["alice's line in bob's group"] = replace(bob, voicemail_message=alice.voicemail_message).path(
+            template, ALICE_LINE
+        )
     for attempt, path in attempts.items():
         response = client.request(method, path, headers=bob.headers, json=body)
         assert (response.status_code, response.json()) == (404, NOT_FOUND), attempt
     assert _alice_line_state(platform, alice) == before
-    assert client.request(method, alice.path(template, ALICE_LINE), headers=alice.headers, json=body).status_code == 200
+    assert client.request(method, alice.path(template, ALICE_LINE), headers=alice.headers, json=body).is_success
 
 
 def test_the_tenancy_and_token_tests_cover_every_route(client: TestClient) -> None:

@@ -3,6 +3,8 @@ stopped node kept at start-up, the owner's folders, deletion, and no access from
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -81,7 +83,7 @@ def test_folders_read_and_delete(platform: Platform, clock: ManualClock) -> None
         assert voicemail.complete(deposit) is not None
         ids.append(deposit.message_id)
         clock.advance(60)
-    voicemail.mark_read(customer.principal, customer.group, ALICE_LINE, ids[2])
+    voicemail.move(customer.principal, customer.group, ALICE_LINE, ids[2], MessageFolder.SAVED)
     listed = voicemail.messages(customer.principal, customer.group, ALICE_LINE)
     assert [message.id for message in listed] == [ids[1], ids[0], ids[2]]  # new ones, newest first, then saved
     assert listed[2].folder == MessageFolder.SAVED
@@ -106,7 +108,7 @@ def test_another_account_sees_nothing(platform: Platform) -> None:
     voicemail.complete(deposit)
     with pytest.raises(NotFound):
         voicemail.messages(bob.principal, alice.group, ALICE_LINE)
-    for action in (voicemail.message, voicemail.mark_read, voicemail.delete):
+    for action in (voicemail.message, voicemail.delete, partial(voicemail.move, folder=MessageFolder.SAVED)):
         with pytest.raises(NotFound):
             action(bob.principal, alice.group, ALICE_LINE, deposit.message_id)
         with pytest.raises(NotFound):  # Bob's own line, Alice's message id

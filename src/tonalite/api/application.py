@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tonalite.api.routes import account, auth, billing_groups, line_options, lines, numbers
+from tonalite.api.routes import account, auth, billing_groups, line_options, lines, numbers, voicemail
 from tonalite.api.routing import unknown_routes
 from tonalite.api.security import bearer_authentication
 from tonalite.app import Platform
@@ -21,6 +21,7 @@ def mount_api(app: FastAPI, platform: Platform) -> None:
         numbers.router(services, authenticated),
         lines.router(platform, authenticated),
         line_options.router(services, authenticated),
+        voicemail.router(services, authenticated),
     ]
     for router in [*routers, unknown_routes(routers)]:
         app.include_router(router)

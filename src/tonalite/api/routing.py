@@ -27,6 +27,7 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER holds; a larger one would fail in the database
 
 GroupId = Annotated[int, Path(ge=1, le=_MAX_ID, description="The billing group's id.")]
+MessageId = Annotated[int, Path(ge=1, le=_MAX_ID, description="The voicemail message's id.")]
 LineNumber = Annotated[
     str, Path(description="The line's number in E.164, its + left out (33999001234) or URL-encoded (%2B33999001234).")
 ]

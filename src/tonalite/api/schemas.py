@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from tonalite.services.line_options import NO_REPLY_DELAY_RANGE
 from tonalite.sip.transport import Transport
-from tonalite.store.models import FeatureType, ForwardNature, Language, Line
+from tonalite.store.models import FeatureType, ForwardNature, Language, Line, MessageFolder, VoicemailMessage
 
 T = TypeVar("T")
 
@@ -118,6 +118,30 @@ class RegistrationResource(ResponseBody):
     transport: Transport
     registered_at: datetime
     expires_at: datetime
+
+
+class VoicemailMessageResource(ResponseBody):
+    """A message in a line's voicemail; its audio is at `…/messages/{id}/audio` (WAV, byte ranges served)."""
+
+    id: int
+    folder: MessageFolder = Field(description="new until listened to, then saved")
+    caller: str = Field(description="the caller's number in E.164, empty when withheld")
+    received_at: datetime
+    duration: float = Field(description="seconds of audio")
+
+    @classmethod
+    def of(cls, message: VoicemailMessage) -> VoicemailMessageResource:
+        return cls(
+            id=message.id,
+            folder=message.folder,
+            caller=message.caller,
+            received_at=message.received_at,
+            duration=message.duration_ms / 1000,
+        )
+
+
+class VoicemailMessageChanges(RequestBody):
+    folder: MessageFolder
 
 
 class LineChanges(RequestBody):

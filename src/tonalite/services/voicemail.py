@@ -107,11 +107,13 @@ class VoicemailService:
         with self._db.session() as session:
             return self._owned_message(session, principal, group_id, number, message_id)
 
-    def mark_read(self, principal: Principal, group_id: int, number: str, message_id: int) -> VoicemailMessage:
-        """Move a message to the saved folder (listened to, kept)."""
+    def move(
+        self, principal: Principal, group_id: int, number: str, message_id: int, folder: MessageFolder
+    ) -> VoicemailMessage:
+        """Put a message in a folder: saved once listened to (read), or back to new."""
         with self._db.session() as session:
             message = self._owned_message(session, principal, group_id, number, message_id)
-            message.folder = MessageFolder.SAVED
+            message.folder = folder
             return message
 
     def delete(self, principal: Principal, group_id: int, number: str, message_id: int) -> None:

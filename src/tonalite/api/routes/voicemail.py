@@ -1,0 +1,66 @@
+"""A line's voicemail messages: listed, read, moved between folders, played (byte ranges, so that a browser
+can seek) and deleted."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import FileResponse
+
+from tonalite.api.routing import GroupId, LineNumber, MessageId, api_router
+from tonalite.api.schemas import ItemList, VoicemailMessageChanges, VoicemailMessageResource
+from tonalite.api.security import Authenticated
+from tonalite.app import Services
+from tonalite.services.principal import Principal
+
+
+def router(services: Services, authenticated: Authenticated) -> APIRouter:
+    router = api_router("/billing-groups/{group}/lines/{number}/voicemail", "voicemail")
+    voicemail = services.voicemail
+
+    @router.get("/messages")
+    def list_messages(
+        group: GroupId, number: LineNumber, principal: Principal = Depends(authenticated)
+    ) -> ItemList[VoicemailMessageResource]:
+        """New messages first, then saved ones; newest first in each folder."""
+        messages = voicemail.messages(principal, group, number)
+        return ItemList(items=[VoicemailMessageResource.of(message) for message in messages])
+
+    @router.get("/messages/{message}")
+    def get_message(
+        group: GroupId, number: LineNumber, message: MessageId, principal: Principal = Depends(authenticated)
+    ) -> VoicemailMessageResource:
+        return VoicemailMessageResource.of(voicemail.message(principal, group, number, message))
+
+    @router.patch("/messages/{message}")
+    def change_message(
+        group: GroupId,
+        number: LineNumber,
+        message: MessageId,
+        changes: VoicemailMessageChanges,
+        principal: Principal = Depends(authenticated),
+    ) -> VoicemailMessageResource:
+        """`{"folder": "saved"}` marks a message read; `"new"` marks it unread again."""
+        return VoicemailMessageResource.of(voicemail.move(principal, group, number, message, changes.folder))
+
+    @router.get("/messages/{message}/audio", response_class=FileResponse)
+    def message_audio(
+        group: GroupId, number: LineNumber, message: MessageId, principal: Principal = Depends(authenticated)
+    ) -> FileResponse:
+        """The message as 8 kHz mono WAV; `Range` requests get 206 with the bytes asked for."""
+        found = voicemail.message(principal, group, number, message)
+        return FileResponse(
+            voicemail.audio_path(found.box_id, found.id),
+            media_type="audio/wav",
+            filename=f"message-{found.id}.wav",
+            content_disposition_type="inline",
+            headers={"Cache-Control": "private, no-store"},
+        )
+
+    @router.delete("/messages/{message}", status_code=204, response_class=Response)
+    def delete_message(
+        group: GroupId, number: LineNumber, message: MessageId, principal: Principal = Depends(authenticated)
+    ) -> Response:
+        voicemail.delete(principal, group, number, message)
+        return Response(status_code=204)
+
+    return router
