@@ -41,6 +41,7 @@ from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
 from tonalite.services.trunks import TrunkService
 from tonalite.services.voicemail import VoicemailService
+from tonalite.services.voicemail_settings import VoicemailSettingsService
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
 from tonalite.sip.endpoint import SipEndpoint
 from tonalite.sip.headers import BRANCH_MAGIC
@@ -69,6 +70,7 @@ class Services:
     call_records: CallRecordService
     trunks: TrunkService
     voicemail: VoicemailService
+    voicemail_settings: VoicemailSettingsService
     demo: DemoService
 
 
@@ -99,6 +101,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         call_records=CallRecordService(db, settings.node_name),
         trunks=TrunkService(db),
         voicemail=VoicemailService(db, clock, settings.data_dir),
+        voicemail_settings=VoicemailSettingsService(db),
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
     )
     return Platform(settings, clock, db, services)

@@ -30,6 +30,8 @@ GROUP_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PATCH", f"{VOICEMAIL}/messages/{{message}}", {"folder": "saved"}),
     ("GET", f"{VOICEMAIL}/messages/{{message}}/audio", None),
     ("DELETE", f"{VOICEMAIL}/messages/{{message}}", None),
+    ("GET", f"{VOICEMAIL}/settings", None),
+    ("PATCH", f"{VOICEMAIL}/settings", {"doNotRecord": True}),
 ]
 NOT_JSON = {("GET", f"{VOICEMAIL}/messages/{{message}}/audio"), ("DELETE", f"{VOICEMAIL}/messages/{{message}}")}
 """Routes whose success is not a JSON body: audio, and a DELETE's 204."""

@@ -13,8 +13,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from pydantic.alias_generators import to_camel
 
 from tonalite.services.line_options import NO_REPLY_DELAY_RANGE
+from tonalite.services.voicemail_settings import MESSAGE_SECONDS_RANGE
 from tonalite.sip.transport import Transport
-from tonalite.store.models import FeatureType, ForwardNature, Language, Line, MessageFolder, VoicemailMessage
+from tonalite.store.models import (
+    AudioFormat,
+    FeatureType,
+    ForwardNature,
+    GreetingType,
+    Language,
+    Line,
+    MessageFolder,
+    VoicemailMessage,
+)
 
 T = TypeVar("T")
 
@@ -142,6 +152,43 @@ class VoicemailMessageResource(ResponseBody):
 
 class VoicemailMessageChanges(RequestBody):
     folder: MessageFolder
+
+
+class VoicemailRecipientBody(RequestBody):
+    email: Text
+    attach_audio: StrictBool = True
+
+
+class VoicemailRecipientResource(ResponseBody):
+    email: str
+    attach_audio: bool
+
+
+class VoicemailSettingsResource(ResponseBody):
+    active: bool
+    greeting_type: GreetingType
+    do_not_record: bool = Field(description="greeting only: the caller hears the greeting, then the call ends")
+    audio_format: AudioFormat = Field(description="of the audio attached to the notices")
+    max_message_seconds: int
+    recipients: list[VoicemailRecipientResource]
+    pin_set: bool
+    greetings: list[GreetingType] = Field(description="the greeting types with a recording")
+
+
+class VoicemailSettingsChanges(RequestBody):
+    """The settings to change, all others left as they are."""
+
+    active: StrictBool | None = None
+    greeting_type: GreetingType | None = None
+    do_not_record: StrictBool | None = None
+    audio_format: AudioFormat | None = None
+    max_message_seconds: StrictInt | None = Field(
+        default=None, description="Seconds, from {} to {}.".format(*MESSAGE_SECONDS_RANGE)
+    )
+    recipients: list[VoicemailRecipientBody] | None = Field(default=None, max_length=100)
+    pin: Text | None = Field(
+        default=None, description="4 digits, asked when the box is reached from another line; write-only."
+    )
 
 
 class LineChanges(RequestBody):

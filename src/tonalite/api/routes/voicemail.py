@@ -1,5 +1,5 @@
-"""A line's voicemail messages: listed, read, moved between folders, played (byte ranges, so that a browser
-can seek) and deleted."""
+"""A line's voicemail: its messages, listed, read, moved between folders, played (byte ranges, so that a
+browser can seek) and deleted; and its settings."""
 
 from __future__ import annotations
 
@@ -7,15 +7,42 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import FileResponse
 
 from tonalite.api.routing import GroupId, LineNumber, MessageId, api_router
-from tonalite.api.schemas import ItemList, VoicemailMessageChanges, VoicemailMessageResource
+from tonalite.api.schemas import (
+    ItemList,
+    VoicemailMessageChanges,
+    VoicemailMessageResource,
+    VoicemailSettingsChanges,
+    VoicemailSettingsResource,
+)
 from tonalite.api.security import Authenticated
 from tonalite.app import Services
 from tonalite.services.principal import Principal
+from tonalite.services.voicemail_settings import Recipient, VoicemailSettings
 
 
 def router(services: Services, authenticated: Authenticated) -> APIRouter:
     router = api_router("/billing-groups/{group}/lines/{number}/voicemail", "voicemail")
     voicemail = services.voicemail
+    settings = services.voicemail_settings
+
+    @router.get("/settings")
+    def get_settings(
+        group: GroupId, number: LineNumber, principal: Principal = Depends(authenticated)
+    ) -> VoicemailSettingsResource:
+        return _resource(settings.get(principal, group, number))
+
+    @router.patch("/settings")
+    def change_settings(
+        group: GroupId,
+        number: LineNumber,
+        changes: VoicemailSettingsChanges,
+        principal: Principal = Depends(authenticated),
+    ) -> VoicemailSettingsResource:
+        """Only the fields sent change, all together or none; `pin` is write-only (`pinSet` tells if one is set)."""
+        given = changes.model_dump(exclude_unset=True)
+        if changes.recipients is not None:
+            given["recipients"] = [Recipient(r.email, r.attach_audio) for r in changes.recipients]
+        return _resource(settings.update(principal, group, number, given))
 
     @router.get("/messages")
     def list_messages(
@@ -64,3 +91,9 @@ def router(services: Services, authenticated: Authenticated) -> APIRouter:
         return Response(status_code=204)
 
     return router
+
+
+def _resource(found: VoicemailSettings) -> VoicemailSettingsResource:
+    return VoicemailSettingsResource.model_validate(
+        {**{name: getattr(found, name) for name in found.__slots__}, "recipients": list(found.recipients)}
+    )
