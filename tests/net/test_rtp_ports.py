@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.peers.rtp_phone import free_range
 from tonalite.net.rtp_ports import NoRtpPort, RtpPortPool, RtpSockets
 
 HOST = "127.0.0.1"
@@ -27,32 +28,9 @@ class _Inbox(asyncio.DatagramProtocol):
         self.closed.set()
 
 
-def _free_range(pairs: int) -> tuple[int, int]:
-    """An even first port whose next 2*pairs ports were free a moment ago."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind((HOST, 0))
-            base = probe.getsockname()[1] & ~1
-        if base + 2 * pairs > 65535:
-            continue
-        held = []
-        try:
-            for port in range(base, base + 2 * pairs):
-                held_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                held.append(held_socket)
-                held_socket.bind((HOST, port))
-        except OSError:
-            continue
-        finally:
-            for held_socket in held:
-                held_socket.close()
-        return base, base + 2 * pairs - 1
-    raise RuntimeError("no free port range")
-
-
 @pytest.fixture
 def port_range() -> Iterator[tuple[int, int]]:
-    yield _free_range(PAIRS)
+    yield free_range(PAIRS)
 
 
 async def _open(pool: RtpPortPool) -> RtpSockets[_Inbox, _Inbox]:
