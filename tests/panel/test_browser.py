@@ -1,4 +1,5 @@
-"""The control panel in Chromium against the real HTTP server: sign in, reset a SIP password, switch language."""
+"""The control panel in Chromium against the real HTTP server: sign in, reset a SIP password, switch language,
+play and delete a voicemail message."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.panel.conftest import LiveServer
+from tests.panel.conftest import LiveServer, deposit_tone_message
 from tonalite.sip.auth import DigestAlgorithm, digest_ha1
 from tonalite.store.models import Line
 
@@ -85,3 +86,43 @@ def test_demo_account_resets_a_password_and_switches_to_english(page: Page, live
     expect(page.locator("#new-sip-password")).to_be_visible()
     expect(page.locator("#sip-password-result")).to_contain_text("reconfigure the phone")
     page.screenshot(path=str(ARTIFACTS / "panel-line-en.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_a_voicemail_message_plays_and_seeks_in_the_page_then_is_deleted(page: Page, live_server: LiveServer) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    demo = live_server.demo
+    line = demo.lines[0]
+    deposit_tone_message(live_server.platform, line.number, "+33999005555", 2.0)
+
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Identifiant").fill(demo.login)
+    page.get_by_label("Mot de passe").fill(demo.password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Démo").click()
+    page.get_by_role("link", name="01 99 00 10 01").click()
+    page.get_by_role("link", name="Répondeur").click()
+    expect(page.get_by_role("heading", name="Messages")).to_be_visible()
+    player = page.get_by_label("Message de 09 99 00 55 55")
+    duration = player.evaluate(
+        """audio => new Promise((resolve, reject) => {
+            if (audio.readyState >= 1) { resolve(audio.duration); return; }
+            audio.addEventListener("loadedmetadata", () => resolve(audio.duration));
+            audio.addEventListener("error", () => reject(new Error("the audio did not load")));
+        })"""
+    )
+    assert abs(duration - 2.0) < 0.05
+    seeked = player.evaluate(
+        """audio => new Promise(resolve => {
+            audio.addEventListener("seeked", () => resolve(audio.currentTime), { once: true });
+            audio.currentTime = 1.5;
+        })"""
+    )
+    assert abs(seeked - 1.5) < 0.05  # the server answered the player's byte ranges
+    page.screenshot(path=str(ARTIFACTS / "voicemail-tab.png"), full_page=True)
+
+    page.get_by_role("button", name="Supprimer").click()
+    expect(page.get_by_text("Aucun message.", exact=False)).to_be_visible()
+    expect(page.locator("audio")).to_have_count(0)

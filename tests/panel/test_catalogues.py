@@ -8,7 +8,7 @@ from importlib.resources import files
 
 from tonalite.i18n import catalogue
 from tonalite.panel.paths import LineTab
-from tonalite.store.models import FeatureType, Language
+from tonalite.store.models import FeatureType, Language, MessageFolder
 
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([A-Za-z_.]+)["']\s*[,)]""")
 
@@ -34,7 +34,8 @@ def test_every_message_the_panel_uses_exists() -> None:
         for key in LITERAL_KEY.findall(template.read_text(encoding="utf-8"))
     }
     used |= {f"line.tab.{tab.value}" for tab in LineTab}
-    used |= {f"line.coming.{tab.value}" for tab in LineTab if tab != LineTab.DASHBOARD}
+    used |= {f"line.coming.{tab.value}" for tab in LineTab if tab not in (LineTab.DASHBOARD, LineTab.VOICEMAIL)}
+    used |= {f"voicemail.folder.{folder.value}" for folder in MessageFolder}
     used |= {f"feature_type.{feature.value}" for feature in FeatureType}
     used |= {f"language.{language.value}" for language in Language}
     used |= {"page.not_found_title", "page.not_found_text", "page.refused_title", "error.csrf"}

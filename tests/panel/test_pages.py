@@ -1,4 +1,5 @@
-"""The control panel through FastAPI's test client: sign-in, CSRF, tenancy, language and the line dashboard."""
+"""The control panel through FastAPI's test client: sign-in, CSRF, tenancy, language, the line dashboard and
+the voicemail tab."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.panel.conftest import deposit_tone_message
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
 from tonalite.panel.paths import LineTab, line_path
@@ -390,3 +392,74 @@ def test_the_dashboard_shows_the_registered_device(
     assert "01/01/2026 01:30:00 (CET)" in page
     _switch_language(client, Language.EN)
     assert "2026-01-01 01:30:00 (CET)" in client.get(alice.dashboard).text
+
+
+def test_the_voicemail_tab_lists_plays_marks_read_and_deletes(
+    client: TestClient, panel_platform: Platform, alice: Customer, bob: Customer
+) -> None:
+    message = deposit_tone_message(panel_platform, alice.number, "+33999005555", 65)
+    _sign_in(client, alice)
+    tab = line_path(alice.group_id, alice.number, LineTab.VOICEMAIL)
+    page = client.get(tab)
+    assert page.status_code == 200
+    row = page.text[page.text.index(f'id="message-{message}"') :]
+    assert "09 99 00 55 55" in row
+    assert "1:05" in row
+    assert "Nouveau" in row
+    audio = line_path(alice.group_id, alice.number, f"voicemail/messages/{message}/audio")
+    assert f'src="{audio}"' in row
+    played = client.get(audio, headers={"Range": "bytes=0-43"})
+    assert (played.status_code, played.headers["content-type"], len(played.content)) == (206, "audio/wav", 44)
+    assert played.content.startswith(b"RIFF")
+    downloaded = client.get(f"{audio}?download=true")
+    assert downloaded.headers["content-disposition"].startswith("attachment")
+
+    read = _post(client, line_path(alice.group_id, alice.number, f"voicemail/messages/{message}/read"))
+    assert (read.status_code, read.headers["location"]) == (303, tab)
+    assert ">Lu</span>" in client.get(tab).text
+
+    _sign_in(client, bob)
+    assert client.get(audio).status_code == 404
+    assert (
+        _post(client, line_path(alice.group_id, alice.number, f"voicemail/messages/{message}/delete")).status_code
+        == 404
+    )
+    _sign_in(client, alice)
+    deleted = _post(client, line_path(alice.group_id, alice.number, f"voicemail/messages/{message}/delete"))
+    assert deleted.status_code == 303
+    assert "Aucun message." in client.get(tab).text
+    assert client.get(audio).status_code == 404
+
+
+def test_voicemail_settings_errors_are_shown_in_french_and_change_nothing(
+    client: TestClient, panel_platform: Platform, alice: Customer
+) -> None:
+    _sign_in(client, alice)
+    action = line_path(alice.group_id, alice.number, "voicemail/settings")
+    form = {
+        "active": "true",
+        "max_message_seconds": "90",
+        "recipients": "alice@example.com\nstandard@example.com",
+        "attach_audio": "true",
+        "audio_format": "mp3",
+    }
+    refused = _post(client, action, {**form, "pin": "12a"})
+    assert refused.status_code == 422
+    assert "Le code doit comporter exactement 4 chiffres." in refused.text
+    assert "standard@example.com" in refused.text  # what was typed is kept
+    principal = panel_platform.services.accounts.authenticate("alice", PASSWORD)
+    unchanged = panel_platform.services.voicemail_settings.get(principal, alice.group_id, alice.number)
+    assert (unchanged.max_message_seconds, unchanged.recipients, unchanged.pin_set) == (180, (), False)
+
+    too_long = _post(client, action, {**form, "max_message_seconds": "3600"})
+    assert too_long.status_code == 422
+    assert "Un message peut durer de 10 à 600 secondes." in too_long.text
+
+    saved = _post(client, action, {**form, "pin": "2468"})
+    assert saved.status_code == 200
+    assert "Les réglages du répondeur sont enregistrés." in saved.text
+    assert "2468" not in saved.text
+    changed = panel_platform.services.voicemail_settings.get(principal, alice.group_id, alice.number)
+    assert (changed.max_message_seconds, changed.audio_format.value, changed.pin_set) == (90, "mp3", True)
+    assert [recipient.email for recipient in changed.recipients] == ["alice@example.com", "standard@example.com"]
+    assert all(recipient.attach_audio for recipient in changed.recipients)

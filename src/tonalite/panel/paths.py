@@ -10,6 +10,8 @@ LOGIN = "/login"
 LINE_ROUTE = "/billing-groups/{group_id}/lines/{number}"
 RENAME = "display-name"
 RESET_PASSWORD = "sip-password"
+VOICEMAIL_SETTINGS = "voicemail/settings"
+VOICEMAIL_MESSAGE = "voicemail/messages/{message_id}"
 
 
 class LineTab(StrEnum):
@@ -28,6 +30,11 @@ def group_path(group_id: int) -> str:
 def line_path(group_id: int, number: str, page: str = LineTab.DASHBOARD) -> str:
     """A line's tab or form action; the number is written as its E.164 digits, which the services read back."""
     return f"{group_path(group_id)}/lines/{number.removeprefix('+')}/{page}"
+
+
+def message_path(group_id: int, number: str, message_id: int, action: str) -> str:
+    """A voicemail message's audio (`audio`) or form action (`read`, `delete`)."""
+    return line_path(group_id, number, f"{VOICEMAIL_MESSAGE.format(message_id=message_id)}/{action}")
 
 
 def local_path(text: str) -> str:

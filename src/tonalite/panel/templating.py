@@ -11,7 +11,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
 from tonalite.i18n import translate
-from tonalite.panel.paths import RENAME, RESET_PASSWORD, LineTab, group_path, line_path
+from tonalite.panel.paths import (
+    RENAME,
+    RESET_PASSWORD,
+    VOICEMAIL_SETTINGS,
+    LineTab,
+    group_path,
+    line_path,
+    message_path,
+)
 from tonalite.panel.session import CSRF_FIELD, Visitor, keep_form_token
 from tonalite.services.numbering import format_national
 from tonalite.store.models import Language
@@ -28,6 +36,12 @@ def moment(context: Context, value: datetime) -> str:
     return f"{local.strftime(_MOMENT_FORMATS[context['language']])} ({local.tzname()})"
 
 
+def minutes(milliseconds: int) -> str:
+    """A length as m:ss (`2:05`), rounded to the second."""
+    seconds = round(milliseconds / 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 class PanelTemplates:
     def __init__(self) -> None:
         self._environment = Environment(
@@ -39,12 +53,15 @@ class PanelTemplates:
         )
         self._environment.filters["national"] = format_national
         self._environment.filters["moment"] = moment
+        self._environment.filters["minutes"] = minutes
         self._environment.globals.update(
             group_path=group_path,
             line_path=line_path,
             line_tabs=list(LineTab),
             rename=RENAME,
             reset_password=RESET_PASSWORD,
+            voicemail_settings=VOICEMAIL_SETTINGS,
+            message_path=message_path,
             languages=list(Language),
             csrf_field=CSRF_FIELD,
         )

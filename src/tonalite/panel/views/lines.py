@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse
 from tonalite.panel.paths import LINE_ROUTE, RENAME, RESET_PASSWORD, LineTab, line_path
 from tonalite.panel.routing import Panel
 from tonalite.panel.session import SignedIn, is_htmx
+from tonalite.panel.views.line_page import LinePage
 from tonalite.services.errors import InvalidInput
-from tonalite.services.lines import LineCredentials
 
 
 def routes(panel: Panel) -> APIRouter:
@@ -21,34 +21,7 @@ def routes(panel: Panel) -> APIRouter:
     signed_in = Depends(panel.sessions.signed_in)
     signed_in_form = Depends(panel.sessions.signed_in_form)
 
-    def line_page(
-        member: SignedIn,
-        group_id: int,
-        number: str,
-        tab: LineTab = LineTab.DASHBOARD,
-        status: int = 200,
-        typed_name: str | None = None,
-        name_error: str | None = None,
-        renamed: bool = False,
-        credentials: LineCredentials | None = None,
-    ) -> Response:
-        group = services.billing_groups.get(member.principal, group_id)
-        line = services.lines.get(member.principal, group_id, number)
-        return panel.templates.response(
-            "line.html",
-            member.visitor,
-            status,
-            here=line_path(group_id, line.number, tab),
-            group=group,
-            line=line,
-            registration=services.registrations.for_line(member.principal, group_id, number),
-            tab=tab,
-            sip_domain=panel.sip_domain,
-            typed_name=line.display_name if typed_name is None else typed_name,
-            name_error=name_error,
-            renamed=renamed,
-            credentials=credentials,
-        )
+    page = LinePage(panel)
 
     @router.get(LINE_ROUTE)
     def line_home(group_id: int, number: str, member: Annotated[SignedIn, signed_in]) -> Response:
@@ -57,7 +30,7 @@ def routes(panel: Panel) -> APIRouter:
 
     @router.get(LINE_ROUTE + "/{tab}")
     def line_tab(group_id: int, number: str, tab: LineTab, member: Annotated[SignedIn, signed_in]) -> Response:
-        return line_page(member, group_id, number, tab)
+        return page.render(member, group_id, number, tab)
 
     @router.post(f"{LINE_ROUTE}/{RENAME}")
     def rename(
@@ -69,7 +42,7 @@ def routes(panel: Panel) -> APIRouter:
         try:
             services.lines.rename(member.principal, group_id, number, display_name)
         except InvalidInput as error:
-            return line_page(
+            return page.render(
                 member,
                 group_id,
                 number,
@@ -77,7 +50,7 @@ def routes(panel: Panel) -> APIRouter:
                 typed_name=display_name,
                 name_error=error.message(member.visitor.language),
             )
-        return line_page(member, group_id, number, renamed=True)
+        return page.render(member, group_id, number, renamed=True)
 
     @router.post(f"{LINE_ROUTE}/{RESET_PASSWORD}")
     def reset_password(
@@ -86,6 +59,6 @@ def routes(panel: Panel) -> APIRouter:
         credentials = services.lines.reset_password(member.principal, group_id, number)
         if is_htmx(request):
             return panel.templates.response("_sip_password.html", member.visitor, credentials=credentials)
-        return line_page(member, group_id, number, credentials=credentials)
+        return page.render(member, group_id, number, credentials=credentials)
 
     return router

@@ -1,0 +1,58 @@
+"""A line's page, one tab at a time, with what each tab shows; the views of each tab add their form state."""
+
+from __future__ import annotations
+
+from fastapi import Response
+
+from tonalite.panel.paths import LineTab, line_path
+from tonalite.panel.routing import Panel
+from tonalite.panel.session import SignedIn
+
+
+class LinePage:
+    def __init__(self, panel: Panel) -> None:
+        self._panel = panel
+        self._services = panel.services
+
+    def render(
+        self,
+        member: SignedIn,
+        group_id: int,
+        number: str,
+        tab: LineTab = LineTab.DASHBOARD,
+        status: int = 200,
+        **form_state: object,
+    ) -> Response:
+        """The tab's page; `form_state` replaces the tab's defaults (what was typed, an error, a notice)."""
+        services, principal = self._services, member.principal
+        group = services.billing_groups.get(principal, group_id)
+        line = services.lines.get(principal, group_id, number)
+        context: dict[str, object] = {}
+        if tab == LineTab.DASHBOARD:
+            context.update(
+                registration=services.registrations.for_line(principal, group_id, number),
+                typed_name=line.display_name,
+                name_error=None,
+                renamed=False,
+                credentials=None,
+            )
+        elif tab == LineTab.VOICEMAIL:
+            context.update(
+                messages=services.voicemail.messages(principal, group_id, number),
+                settings=services.voicemail_settings.get(principal, group_id, number),
+                settings_form=None,
+                settings_errors={},
+                settings_saved=False,
+            )
+        context.update(form_state)
+        return self._panel.templates.response(
+            "line.html",
+            member.visitor,
+            status,
+            here=line_path(group_id, line.number, tab),
+            group=group,
+            line=line,
+            tab=tab,
+            sip_domain=self._panel.sip_domain,
+            **context,
+        )
