@@ -8,7 +8,7 @@ PYTHON ?= $(shell /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := sip-tester baresip baresip-core sox espeak-ng chromium postgresql openssl
+SYSTEM_PACKAGES := sip-tester baresip baresip-core sox libsox-fmt-mp3 espeak-ng chromium postgresql openssl
 PYTEST_ARGS ?=
 
 

@@ -39,8 +39,10 @@ from tonalite.services.lines import LineService
 from tonalite.services.numbers import NumberService
 from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
+from tonalite.services.outbox import Outbox, SmtpRelay
 from tonalite.services.trunks import TrunkService
 from tonalite.services.voicemail import VoicemailService
+from tonalite.services.voicemail_notices import VoicemailNotices
 from tonalite.services.voicemail_settings import VoicemailSettingsService
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
 from tonalite.sip.endpoint import SipEndpoint
@@ -71,6 +73,8 @@ class Services:
     trunks: TrunkService
     voicemail: VoicemailService
     voicemail_settings: VoicemailSettingsService
+    voicemail_notices: VoicemailNotices
+    outbox: Outbox
     demo: DemoService
 
 
@@ -89,6 +93,8 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
     billing_groups = BillingGroupService(db)
     lines = LineService(db, settings.sip_domain)
     numbers = NumberService(db)
+    voicemail = VoicemailService(db, clock, settings.data_dir)
+    outbox = Outbox(db, clock, SmtpRelay.of(settings))
     services = Services(
         accounts=accounts,
         sign_in=SignInService(db, clock, timedelta(hours=settings.session_hours)),
@@ -100,8 +106,10 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         line_directory=LineDirectory(db),
         call_records=CallRecordService(db, settings.node_name),
         trunks=TrunkService(db),
-        voicemail=VoicemailService(db, clock, settings.data_dir),
+        voicemail=voicemail,
         voicemail_settings=VoicemailSettingsService(db),
+        voicemail_notices=VoicemailNotices(db, outbox, voicemail),
+        outbox=outbox,
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
     )
     return Platform(settings, clock, db, services)

@@ -6,12 +6,17 @@ The catalogues are flat TOML tables keyed by message id; a message may hold `{na
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tonalite.store.models import Language
 
 DEFAULT_LANGUAGE = Language.FR
+CUSTOMER_TIME_ZONE = ZoneInfo("Europe/Paris")
+"""Customers are French companies; a per-account time zone can come when the first customer needs one."""
+_MOMENT_FORMATS = {Language.FR: "%d/%m/%Y %H:%M:%S", Language.EN: "%Y-%m-%d %H:%M:%S"}
 _CATALOGUE_DIR = Path(__file__).parent
 
 
@@ -43,3 +48,15 @@ def parse_language(value: str | None) -> Language | None:
         return Language(value) if value else None
     except ValueError:
         return None
+
+
+def format_moment(language: Language, value: datetime) -> str:
+    """A stored UTC time as customers read it: local time, in their language's order, with the zone."""
+    local = value.astimezone(CUSTOMER_TIME_ZONE)
+    return f"{local.strftime(_MOMENT_FORMATS[language])} ({local.tzname()})"
+
+
+def format_length(milliseconds: int) -> str:
+    """A length as m:ss (`2:05`), rounded to the second."""
+    seconds = round(milliseconds / 1000)
+    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
-from tonalite.i18n import translate
+from tonalite.i18n import format_length, format_moment, translate
 from tonalite.panel.paths import (
     RENAME,
     RESET_PASSWORD,
@@ -24,22 +23,10 @@ from tonalite.panel.session import CSRF_FIELD, Visitor, keep_form_token
 from tonalite.services.numbering import format_national
 from tonalite.store.models import Language
 
-# Customers are French companies; a per-account time zone can come when the first customer needs one.
-PANEL_TIME_ZONE = ZoneInfo("Europe/Paris")
-_MOMENT_FORMATS = {Language.FR: "%d/%m/%Y %H:%M:%S", Language.EN: "%Y-%m-%d %H:%M:%S"}
-
 
 @pass_context
 def moment(context: Context, value: datetime) -> str:
-    """A stored UTC time as people in the panel read it: local time, in their language's order."""
-    local = value.astimezone(PANEL_TIME_ZONE)
-    return f"{local.strftime(_MOMENT_FORMATS[context['language']])} ({local.tzname()})"
-
-
-def minutes(milliseconds: int) -> str:
-    """A length as m:ss (`2:05`), rounded to the second."""
-    seconds = round(milliseconds / 1000)
-    return f"{seconds // 60}:{seconds % 60:02d}"
+    return format_moment(context["language"], value)
 
 
 class PanelTemplates:
@@ -53,7 +40,7 @@ class PanelTemplates:
         )
         self._environment.filters["national"] = format_national
         self._environment.filters["moment"] = moment
-        self._environment.filters["minutes"] = minutes
+        self._environment.filters["minutes"] = format_length
         self._environment.globals.update(
             group_path=group_path,
             line_path=line_path,
