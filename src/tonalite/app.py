@@ -37,9 +37,9 @@ from tonalite.services.line_directory import LineDirectory
 from tonalite.services.line_options import LineOptionsService
 from tonalite.services.lines import LineService
 from tonalite.services.numbers import NumberService
+from tonalite.services.outbox import Outbox, SmtpRelay
 from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
-from tonalite.services.outbox import Outbox, SmtpRelay
 from tonalite.services.trunks import TrunkService
 from tonalite.services.voicemail import VoicemailService
 from tonalite.services.voicemail_notices import VoicemailNotices

@@ -22,10 +22,30 @@ from tonalite.services.errors import NotFound
 from tonalite.services.lines import owned_line
 from tonalite.services.principal import Principal
 from tonalite.store.database import Database
-from tonalite.store.models import MessageFolder, VoicemailBox, VoicemailMessage
+from tonalite.store.models import (
+    Account,
+    BillingGroup,
+    GreetingType,
+    Language,
+    Line,
+    MessageFolder,
+    VoicemailBox,
+    VoicemailMessage,
+)
 
 MIN_MESSAGE_MS = 1000
 """A message with less audio than this (a caller who hung up at the beep) is discarded."""
+
+
+@dataclass(frozen=True, slots=True)
+class DepositBox:
+    """What taking a message for a line needs to know of its box, and the language its callers hear."""
+
+    box_id: int
+    language: Language
+    do_not_record: bool
+    max_message_seconds: int
+    greeting_type: GreetingType
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +67,21 @@ class VoicemailService:
         return self._root / str(box_id) / f"{message_id}.wav"
 
     # The call core's side: no principal, the box is the called line's.
+
+    def deposit_box(self, line_id: int) -> DepositBox | None:
+        """The line's box when it takes messages (active), None otherwise."""
+        with self._db.session() as session:
+            found = session.execute(
+                select(VoicemailBox, Account.language)
+                .join(Line, VoicemailBox.line_id == Line.id)
+                .join(BillingGroup, Line.billing_group_id == BillingGroup.id)
+                .join(Account, BillingGroup.account_id == Account.id)
+                .where(VoicemailBox.line_id == line_id)
+            ).one_or_none()
+            if found is None or not found[0].active:
+                return None
+            box, language = found
+            return DepositBox(box.id, language, box.do_not_record, box.max_message_seconds, box.greeting_type)
 
     def start_deposit(self, line_id: int, caller: str) -> Deposit | None:
         """A new message for the line's box, None when the line has no active box."""
