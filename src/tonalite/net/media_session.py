@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from tonalite.clock import Clock
 from tonalite.media.dtmf import DtmfEvent
-from tonalite.media.stream import MediaStream
+from tonalite.media.stream import Address, MediaStream
 from tonalite.net.pacer import Pacer
 from tonalite.net.rtp_ports import RtpPortPool, RtpSockets
 
@@ -36,28 +37,19 @@ class MediaListener(Protocol):
     def media_closed(self) -> None: ...
 
 
-class _RtpPort(asyncio.DatagramProtocol):
-    def __init__(self, stream: MediaStream, clock: Clock) -> None:
-        self._stream = stream
+class _Port(asyncio.DatagramProtocol):
+    """The RTP or the RTCP port: each datagram goes to `received(data, source, now)`."""
+
+    def __init__(self, received: Callable[[bytes, Address, float], None], clock: Clock, name: str) -> None:
+        self._received = received
         self._clock = clock
+        self._name = name
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._stream.receive(data, (str(addr[0]), int(addr[1])), self._clock.now())
+        self._received(data, (str(addr[0]), int(addr[1])), self._clock.now())
 
     def error_received(self, exc: Exception) -> None:
-        log.debug("RTP port error: %s", exc)  # most often ICMP port unreachable: the phone has gone
-
-
-class _RtcpPort(asyncio.DatagramProtocol):
-    def __init__(self, stream: MediaStream, clock: Clock) -> None:
-        self._stream = stream
-        self._clock = clock
-
-    def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self._stream.receive_rtcp(data, self._clock.now())
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("RTCP port error: %s", exc)
+        log.debug("%s port error: %s", self._name, exc)  # most often ICMP port unreachable: the phone has gone
 
 
 class MediaSession:
@@ -65,7 +57,7 @@ class MediaSession:
 
     def __init__(
         self,
-        sockets: RtpSockets[_RtpPort, _RtcpPort],
+        sockets: RtpSockets[_Port, _Port],
         pool: RtpPortPool,
         pacer: Pacer,
         clock: Clock,
@@ -99,7 +91,11 @@ class MediaSession:
         rtcp_interval: int = RTCP_INTERVAL_TICKS,
     ) -> MediaSession:
         """Bind a port pair of `pool` on `host` for `stream` and start ticking it; NoRtpPort when none is free."""
-        sockets = await pool.open(host, lambda: _RtpPort(stream, clock), lambda: _RtcpPort(stream, clock))
+        sockets = await pool.open(
+            host,
+            lambda: _Port(stream.receive, clock, "RTP"),
+            lambda: _Port(lambda data, _source, now: stream.receive_rtcp(data, now), clock, "RTCP"),
+        )
         return cls(sockets, pool, pacer, clock, stream, f"tonalite@{host}", rtcp_interval)
 
     @property
