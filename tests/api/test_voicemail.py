@@ -59,6 +59,17 @@ def test_the_audio_is_served_whole_and_by_ranges(client: TestClient, platform: P
     assert beyond.status_code == 416
 
 
+def test_the_audio_is_served_as_mp3_on_request(client: TestClient, alice: Customer) -> None:
+    path = alice.path(AUDIO, ALICE_LINE)
+    mp3 = client.get(f"{path}?format=mp3", headers=alice.headers)
+    assert mp3.status_code == 200
+    assert mp3.headers["content-type"] == "audio/mpeg"
+    assert mp3.headers["content-disposition"] == f'inline; filename="message-{alice.voicemail_message}.mp3"'
+    assert mp3.content[:3] == b"ID3" or mp3.content[0] == 0xFF
+    refused = client.get(f"{path}?format=flac", headers=alice.headers)
+    assert (refused.status_code, refused.json()["field"]) == (422, "format")
+
+
 def test_a_deleted_message_is_gone_with_its_audio(client: TestClient, platform: Platform, alice: Customer) -> None:
     message = platform.services.voicemail.message(alice.principal, alice.group, ALICE_LINE, alice.voicemail_message)
     audio = platform.services.voicemail.audio_path(message.box_id, message.id)

@@ -3,7 +3,9 @@ browser can seek) and deleted; and its settings."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+import asyncio
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import FileResponse
 
 from tonalite.api.routing import GroupId, LineNumber, MessageId, api_router
@@ -16,8 +18,10 @@ from tonalite.api.schemas import (
 )
 from tonalite.api.security import Authenticated
 from tonalite.app import Services
+from tonalite.services.audio_files import AudioConversionError, encode_mp3
 from tonalite.services.principal import Principal
 from tonalite.services.voicemail_settings import Recipient, VoicemailSettings
+from tonalite.store.models import AudioFormat
 
 
 def router(services: Services, authenticated: Authenticated) -> APIRouter:
@@ -70,17 +74,30 @@ def router(services: Services, authenticated: Authenticated) -> APIRouter:
         return VoicemailMessageResource.of(voicemail.move(principal, group, number, message, changes.folder))
 
     @router.get("/messages/{message}/audio", response_class=FileResponse)
-    def message_audio(
-        group: GroupId, number: LineNumber, message: MessageId, principal: Principal = Depends(authenticated)
-    ) -> FileResponse:
-        """The message as 8 kHz mono WAV; `Range` requests get 206 with the bytes asked for."""
-        found = voicemail.message(principal, group, number, message)
+    async def message_audio(
+        group: GroupId,
+        number: LineNumber,
+        message: MessageId,
+        principal: Principal = Depends(authenticated),
+        audio_format: AudioFormat = Query(AudioFormat.WAV, alias="format"),
+    ) -> Response:
+        """The message as 8 kHz mono WAV (`Range` requests get 206 with the bytes asked for), or `?format=mp3`."""
+        found = await asyncio.to_thread(voicemail.message, principal, group, number, message)
+        path = voicemail.audio_path(found.box_id, found.id)
+        headers = {"Cache-Control": "private, no-store"}
+        if audio_format == AudioFormat.MP3:
+            try:
+                encoded = await encode_mp3(path)
+            except AudioConversionError as error:
+                raise HTTPException(503, "The MP3 encoder is not available.") from error
+            disposition = f'inline; filename="message-{found.id}.mp3"'
+            return Response(encoded, media_type="audio/mpeg", headers={**headers, "Content-Disposition": disposition})
         return FileResponse(
-            voicemail.audio_path(found.box_id, found.id),
+            path,
             media_type="audio/wav",
             filename=f"message-{found.id}.wav",
             content_disposition_type="inline",
-            headers={"Cache-Control": "private, no-store"},
+            headers=headers,
         )
 
     @router.delete("/messages/{message}", status_code=204, response_class=Response)
