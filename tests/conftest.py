@@ -129,3 +129,9 @@ def platform(database_url: str, tmp_path: Path, clock: ManualClock) -> Iterator[
     built = make_platform(database_url, tmp_path, clock)
     yield built
     built.db.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The Chromium tests last: Playwright's sync API keeps an event loop running in the main thread for the
+    rest of the session, where pytest-asyncio could not run the asynchronous tests collected after them."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
