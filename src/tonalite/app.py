@@ -26,7 +26,10 @@ from tonalite.clock import Clock, SystemClock
 from tonalite.collector import schedule_collections
 from tonalite.config import Settings
 from tonalite.features.dialplan import DialPlan
+from tonalite.features.voicemail import VoicemailDeposit
 from tonalite.net.loop_timers import LoopTimers
+from tonalite.net.media_session import MediaSessions
+from tonalite.net.rtp_ports import RtpPortPool
 from tonalite.net.sip_transport import SipTransport
 from tonalite.scheduler import Scheduler
 from tonalite.services.accounts import AccountService
@@ -182,6 +185,8 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         domain=settings.sip_domain,
         on_call_ended=recorder.record,
         ring_timeout_s=settings.ring_timeout_s,
+        voicemail=VoicemailDeposit(platform.services.voicemail, platform.services.voicemail_notices),
+        open_media=MediaSessions(RtpPortPool(*settings.rtp_ports), platform.clock).open,
     )
     signalling = Signalling(endpoint, registrar, b2bua, platform.clock, f"Tonalite/{__version__}")
     # TLS (RFC 3261 §26.3.1, TLS 1.2 and up): the listeners' context holds the node's certificate; the

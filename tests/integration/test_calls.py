@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+
+import numpy as np
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.integration.calling import call_records, caller, national, place_call, register
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
 from tests.peers.tonalite_server import free_port
-from tonalite.store.models import Line
+from tonalite.media.wav import read_wav
+from tonalite.store.models import Line, VoicemailBox, VoicemailMessage
 
 # The names tests/integration/test_trunks.py imports from here, until it imports them from calling.py.
 
@@ -40,6 +44,7 @@ def test_the_caller_hangs_up_before_the_answer(phones: Site) -> None:
 )
 def test_calls_that_cannot_go_through(phones: Site, case: str, final: str) -> None:
     site = phones
+    _voicemail(site, 2, active=False)  # else it answers for the line that is not registered
     if case != "caller not registered":
         register(site, 0)
     dialled = {"unknown number": "0199009999", "callee not registered": national(site.lines[2])}.get(
@@ -58,8 +63,17 @@ def _limit_calls(site: Site, index: int, limit: int) -> None:
     platform.db.dispose()
 
 
+def _voicemail(site: Site, index: int, active: bool) -> None:
+    platform = site.server.platform
+    line_id = select(Line.id).where(Line.number == site.lines[index].number).scalar_subquery()
+    with platform.db.session() as session:
+        session.execute(update(VoicemailBox).where(VoicemailBox.line_id == line_id).values(active=active))
+    platform.db.dispose()
+
+
 def test_a_callee_at_its_limit_is_busy(phones: Site) -> None:
     site = phones
+    _voicemail(site, 1, active=False)  # else it answers the second call
     _limit_calls(site, 1, 1)
     register(site, 0)
     callee_port = register(site, 1)
@@ -104,3 +118,36 @@ def test_hold_is_relayed_in_a_re_invite(phones: Site) -> None:
     site = phones
     register(site, 0)
     place_call(site, "call_uac_hold", "call_uas_hold", register(site, 1))
+
+
+def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site) -> None:
+    """The caller hears the greeting (about 10 s, the number read in pairs) and the beep, sends a 1 kHz tone
+    all along, and hangs up after 14 s: the message holds the tone heard after the beep."""
+    site = phones
+    _voicemail(site, 2, active=True)
+    register(site, 0)
+    tone = site.work_dir / "line0" / "tone-1khz-ulaw.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", str(tone), "synth", "30", "sine", "1000"], check=True
+    )
+    call = caller(
+        site,
+        "call_uac_voicemail",
+        national(site.lines[2]),
+        substitutions={"TONE": str(tone), "TALK_MS": "14000"},
+        timeout_s=40,
+    )
+    call.extra += ["-mp", str(free_port())]
+    run = call.run()
+    assert run.all_passed, run.output
+    platform = site.server.platform
+    with platform.db.session() as session:
+        messages = session.scalars(select(VoicemailMessage).where(VoicemailMessage.complete.is_(True))).all()
+        (message,) = messages
+        assert 2.0 <= message.duration_ms / 1000 <= 6.0
+        audio = read_wav(platform.services.voicemail.audio_path(message.box_id, message.id))
+    platform.db.dispose()
+    spectrum = np.abs(np.fft.rfft(audio.astype(np.float64)))
+    assert abs(np.fft.rfftfreq(len(audio), 1 / 8000)[int(np.argmax(spectrum))] - 1000) < 10
+    (record,) = call_records(site, 1)
+    assert record.result is not None and record.result.value == "voicemail"

@@ -13,17 +13,20 @@ by its source address rather than by digest credentials.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from tonalite.calls.authentication import Challenge, RequestAuthenticator
 from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
 from tonalite.calls.carrier import presented_caller, trunk_uri, with_credentials
+from tonalite.calls.local_media import LocalMedia, OpenMedia, local_answer, offer_terms
 from tonalite.calls.location import LocationService
+from tonalite.calls.media_port import MediaPort
 from tonalite.clock import Clock
 from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside
 from tonalite.services.trunks import CarrierTrunk, TrunkService
@@ -68,6 +71,14 @@ class Timers(Protocol):
     """Schedules a callback on the platform's loop; the I/O layer sends what the callback produced."""
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
+
+
+class Voicemail(Protocol):
+    """Where a call goes that its line cannot take (features.voicemail.VoicemailDeposit)."""
+
+    async def takes_messages(self, line_id: int) -> object | None: ...
+
+    async def take_message(self, port: MediaPort, box: Any, line_id: int, number: str, caller: str) -> int | None: ...
 
 
 @dataclass(slots=True)
@@ -116,6 +127,13 @@ class _Bridge:
     """The trunk the callee leg goes to, for a call out."""
     challenge_answered: bool = False
     """The trunk's challenge is answered once: a second one means the credentials are wrong."""
+    local: asyncio.Task[None] | None = None
+    """The voicemail answering the caller itself, when the call went there."""
+    media: LocalMedia | None = None
+
+    @property
+    def answered_result(self) -> CallResult:
+        return CallResult.VOICEMAIL if self.local is not None else CallResult.ANSWERED
 
 
 class B2bua:
@@ -132,6 +150,8 @@ class B2bua:
         on_call_ended: Callable[[Call], None],
         timer_values: TimerValues | None = None,
         ring_timeout_s: float = RING_TIMEOUT_S,
+        voicemail: Voicemail | None = None,
+        open_media: OpenMedia | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._authenticator = authenticator
@@ -144,6 +164,8 @@ class B2bua:
         self._on_call_ended = on_call_ended
         self._t = timer_values or endpoint.timers
         self._ring_timeout_s = ring_timeout_s
+        self._voicemail = voicemail if open_media is not None else None
+        self._open_media = open_media
         # What the node's addresses make of every call, worked out once: they are fixed at start.
         self._hosts = {transport: endpoint.sent_by(transport).rpartition(":")[0].strip("[]") for transport in Transport}
         self._own_hosts = frozenset({domain.lower()} | {host.lower() for host in self._hosts.values()})
@@ -300,13 +322,84 @@ class B2bua:
         assert callee is not None
         binding = self._location.current(callee.line_id, call.started_at)
         if binding is None:
-            self._answer(event.transaction, response_to(event.request, 480))
+            self._to_voicemail_or_refuse(event, call, 480)
             return
         if self._calls_per_line.get(callee.line_id, 0) >= callee.simultaneous_calls:
-            self._answer(event.transaction, response_to(event.request, 486))
+            self._to_voicemail_or_refuse(event, call, 486)
             return
         peer = Peer(binding.transport, binding.source_host, binding.source_port)
         self._open(event, call, peer, binding.contact.strip("<>"), f"<sip:{callee.number}@{self._domain}>")
+
+    def _to_voicemail_or_refuse(self, event: IncomingRequest, call: Call, status: int) -> None:
+        """A line that cannot take the call (480 unregistered, 486 busy): its voicemail answers, when the node
+        has voicemail and the line's box is on; else the caller gets `status`."""
+        if self._voicemail is None:
+            self._answer(event.transaction, response_to(event.request, status))
+            return
+        bridge = _Bridge(call, _Leg(event.peer, event.request, event.transaction), secrets.token_hex(8))
+        self._by_caller_transaction[event.transaction] = bridge
+        for line_id in call.lines:
+            self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
+        bridge.local = asyncio.get_running_loop().create_task(self._answer_locally(bridge, status))
+
+    async def _answer_locally(self, bridge: _Bridge, status: int) -> None:
+        """Answer with our own media and take a message; on the way out, hang up if the caller has not."""
+        assert self._voicemail is not None and self._open_media is not None
+        call = bridge.call
+        line = call.callee_line
+        assert line is not None
+        try:
+            box = await self._voicemail.takes_messages(line.line_id)
+            offer = _offer(bridge.caller.invite)
+            terms = offer_terms(offer) if offer is not None else None
+            if _over(call):
+                return
+            if box is None or offer is None or terms is None:
+                refusal = status if box is None else 488
+                self._timers.call_later(0, lambda: self._refuse_locally(bridge, refusal))
+                return
+            host = self._hosts[bridge.caller.peer.transport]
+            media = await self._open_media(terms.stream(), host)
+            bridge.media = media
+            if _over(call):
+                return
+            answer = local_answer(offer, terms, host, media.port).serialise()
+            self._timers.call_later(0, lambda: self._accept_locally(bridge, answer))
+            await self._voicemail.take_message(MediaPort(media), box, line.line_id, line.number, call.caller_number)
+        except Exception:
+            log.exception("the voicemail failed on call %s", call.id)
+        finally:
+            if bridge.media is not None:
+                bridge.media.close()
+            self._timers.call_later(0, lambda: self._hang_up_locally(bridge))
+
+    def _refuse_locally(self, bridge: _Bridge, status: int) -> None:
+        if bridge.call.state == CallState.ENDED:
+            return
+        self._answer(bridge.caller.transaction, self._to_caller(bridge, status))
+        self._end(bridge, RESULT_OF_STATUS.get(status, CallResult.FAILED), status)
+
+    def _accept_locally(self, bridge: _Bridge, answer: bytes) -> None:
+        if bridge.call.state == CallState.ENDED:
+            return
+        bridge.call.answer(self._clock.wall())
+        response = self._to_caller(bridge, 200)
+        response.headers.add("Content-Type", "application/sdp")
+        response.body = answer
+        dialog = Dialog.as_uas(bridge.caller.invite, bridge.caller_tag, self._contact(bridge.caller.peer.transport))
+        dialog.confirmed = True
+        bridge.caller.dialog = dialog
+        self._dialogs[dialog.id] = (bridge, True)
+        self._send_2xx(bridge, dialog.id, bridge.caller.transaction, response)
+
+    def _hang_up_locally(self, bridge: _Bridge) -> None:
+        if bridge.call.state == CallState.ENDED:
+            return
+        if bridge.call.state == CallState.ANSWERED:
+            self._bye(bridge, to_caller=True)
+            self._end(bridge, CallResult.VOICEMAIL, 200)
+        else:
+            self._refuse_locally(bridge, 500)
 
     def _dial_out(self, event: IncomingRequest, call: Call, trunk: CarrierTrunk) -> None:
         uri = trunk_uri(call.callee_number, trunk)
@@ -451,7 +544,7 @@ class B2bua:
         if request.method == "BYE":
             self._answer(event.transaction, response_to(request, 200))
             self._bye(bridge, to_caller=not from_caller)
-            self._end(bridge, CallResult.ANSWERED, 200)
+            self._end(bridge, bridge.answered_result, 200)
             return
         if request.method == "OPTIONS":
             self._answer(event.transaction, response_to(request, 200))
@@ -594,6 +687,8 @@ class B2bua:
     def _end(self, bridge: _Bridge, result: CallResult, sip_code: int | None) -> None:
         if not bridge.call.end(self._clock.wall(), result, sip_code):
             return
+        if bridge.media is not None:
+            bridge.media.close()  # the voicemail's recording ends with what it has
         self._ringing.pop(bridge.caller.transaction, None)
         self._stop_2xx_retransmissions(bridge)  # an ended call waits for no ACK
         callee_invite = bridge.callee.invite if bridge.callee is not None else None
@@ -692,3 +787,18 @@ def _body_headers(message: Request | Response, names: tuple[str, ...] = _BODY_HE
         *((name, value) for name in names if (value := message.headers.get(name)) is not None),
         *((name, value) for name in _INFO_PACKAGE_HEADERS for value in message.headers.get_all(name)),
     ]
+
+
+def _offer(invite: Request) -> SessionDescription | None:
+    """The SDP offer of an INVITE, None without one (a late offer) or when it cannot be read."""
+    if not invite.body:
+        return None
+    try:
+        return SessionDescription.parse(invite.body)
+    except SdpError:
+        return None
+
+
+def _over(call: Call) -> bool:
+    """Whether the call has ended: read anew after each await, since the caller may hang up meanwhile."""
+    return call.state == CallState.ENDED

@@ -149,3 +149,18 @@ class MediaSession:
             return
         for event in events:
             listener.key_pressed(event)
+
+
+class MediaSessions:
+    """Opens the node's media sessions: one port pool and one pacer for all, the pacer made on the loop at the
+    first call (the composition root runs before the loop does in tests and tools)."""
+
+    def __init__(self, pool: RtpPortPool, clock: Clock) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._pacer: Pacer | None = None
+
+    async def open(self, stream: MediaStream, host: str) -> MediaSession:
+        if self._pacer is None:
+            self._pacer = Pacer(asyncio.get_running_loop())
+        return await MediaSession.open(self._pool, host, self._pacer, self._clock, stream)
