@@ -120,9 +120,13 @@ def test_hold_is_relayed_in_a_re_invite(phones: Site) -> None:
     place_call(site, "call_uac_hold", "call_uas_hold", register(site, 1))
 
 
-def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site) -> None:
+@pytest.mark.parametrize(
+    "ending", ["the caller hangs up", "the caller presses # in a SIP INFO and the voicemail hangs up"]
+)
+def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site, ending: str) -> None:
     """The caller hears the greeting (about 10 s, the number read in pairs) and the beep, sends a 1 kHz tone
-    all along, and hangs up after 14 s: the message holds the tone heard after the beep."""
+    all along, and after 14 s hangs up, or presses # (then the voicemail says goodbye and hangs up): the
+    message holds the tone heard after the beep."""
     site = phones
     _voicemail(site, 2, active=True)
     register(site, 0)
@@ -130,12 +134,13 @@ def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site) -> None
     subprocess.run(
         ["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", str(tone), "synth", "30", "sine", "1000"], check=True
     )
+    scenario = "call_uac_voicemail" if ending == "the caller hangs up" else "call_uac_voicemail_info"
     call = caller(
         site,
-        "call_uac_voicemail",
+        scenario,
         national(site.lines[2]),
         substitutions={"TONE": str(tone), "TALK_MS": "14000"},
-        timeout_s=40,
+        timeout_s=45,
     )
     call.extra += ["-mp", str(free_port())]
     run = call.run()

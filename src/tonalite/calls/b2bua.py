@@ -29,6 +29,7 @@ from tonalite.calls.location import LocationService
 from tonalite.calls.media_port import MediaPort
 from tonalite.clock import Clock
 from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside
+from tonalite.media.dtmf import DtmfError, parse_info_body
 from tonalite.services.trunks import CarrierTrunk, TrunkService
 from tonalite.sip.dialog import Dialog, DialogId
 from tonalite.sip.endpoint import (
@@ -56,6 +57,7 @@ RING_TIMEOUT_S = 180.0
 FORGET_SWEEP_S = 1.0
 """The shortest time between two sweeps of the ended calls: under load, one timer a second forgets them all."""
 RELAYED_IN_DIALOG = frozenset({"INVITE", "UPDATE", "INFO"})
+INFO_DTMF_TYPES = frozenset({"application/dtmf-relay", "application/dtmf"})
 _BODY_HEADERS = ("Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language")
 _INFO_PACKAGE_HEADERS = ("Info-Package", "Recv-Info")
 """RFC 6086: the package an INFO's body belongs to, and the packages a phone accepts (in INVITE, UPDATE and
@@ -373,6 +375,24 @@ class B2bua:
                 bridge.media.close()
             self._timers.call_later(0, lambda: self._hang_up_locally(bridge))
 
+    def _key_press_info(self, transaction: int, request: Request, media: LocalMedia) -> None:
+        """SIP INFO DTMF (application/dtmf-relay or dtmf) on a call the node answered: a key press for the
+        voicemail, as if it came in RTP; 415 for another body, 400 for a malformed one."""
+        content_type = request.headers.get("Content-Type") or ""
+        if content_type.partition(";")[0].strip().lower() not in INFO_DTMF_TYPES:
+            response = response_to(request, 415)
+            response.headers.add("Accept", ", ".join(sorted(INFO_DTMF_TYPES)))
+            self._answer(transaction, response)
+            return
+        try:
+            press = parse_info_body(content_type, request.body)
+        except DtmfError as error:
+            self._answer(transaction, response_to(request, 400, f"Bad DTMF: {error}"[:80]))
+            return
+        if media.listener is not None:
+            media.listener.key_pressed(press)
+        self._answer(transaction, response_to(request, 200))
+
     def _refuse_locally(self, bridge: _Bridge, status: int) -> None:
         if bridge.call.state == CallState.ENDED:
             return
@@ -548,6 +568,9 @@ class B2bua:
             return
         if request.method == "OPTIONS":
             self._answer(event.transaction, response_to(request, 200))
+            return
+        if request.method == "INFO" and bridge.media is not None:
+            self._key_press_info(event.transaction, request, bridge.media)
             return
         if request.method not in RELAYED_IN_DIALOG or other is None or other.dialog is None:
             response = response_to(request, 501)
