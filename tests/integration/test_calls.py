@@ -156,3 +156,13 @@ def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site, ending:
     assert abs(np.fft.rfftfreq(len(audio), 1 / 8000)[int(np.argmax(spectrum))] - 1000) < 10
     (record,) = call_records(site, 1)
     assert record.result is not None and record.result.value == "voicemail"
+
+
+def test_a_voicemail_call_refuses_info_bodies_that_are_no_key_press(phones: Site) -> None:
+    site = phones
+    _voicemail(site, 2, active=True)
+    register(site, 0)
+    run = caller(site, "call_uac_voicemail_bad_info", national(site.lines[2])).run()
+    assert run.all_passed, run.output
+    (record,) = call_records(site, 1)
+    assert record.result is not None and record.result.value == "voicemail"
