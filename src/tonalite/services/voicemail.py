@@ -130,7 +130,7 @@ class VoicemailService:
     def messages(self, principal: Principal, group_id: int, number: str) -> list[VoicemailMessage]:
         """The line's complete messages: new ones first, then saved ones, newest first in each."""
         with self._db.session() as session:
-            box_id = self._box_id(session, principal, group_id, number)
+            box_id = owned_box(session, principal, group_id, number).id
             found = session.scalars(
                 select(VoicemailMessage)
                 .where(VoicemailMessage.box_id == box_id, VoicemailMessage.complete.is_(True))
@@ -162,19 +162,20 @@ class VoicemailService:
     def _owned_message(
         self, session: Session, principal: Principal, group_id: int, number: str, message_id: int
     ) -> VoicemailMessage:
-        box_id = self._box_id(session, principal, group_id, number)
+        box_id = owned_box(session, principal, group_id, number).id
         message = session.get(VoicemailMessage, message_id)
         if message is None or message.box_id != box_id or not message.complete:
             raise NotFound()
         return message
 
-    @staticmethod
-    def _box_id(session: Session, principal: Principal, group_id: int, number: str) -> int:
-        line = owned_line(session, principal, group_id, number)
-        box_id = session.scalar(select(VoicemailBox.id).where(VoicemailBox.line_id == line.id))
-        if box_id is None:
-            raise NotFound()
-        return box_id
+
+def owned_box(session: Session, principal: Principal, group_id: int, number: str) -> VoicemailBox:
+    """The voicemail box of a line of the principal's account; NotFound for anyone else's."""
+    line = owned_line(session, principal, group_id, number)
+    box = session.scalar(select(VoicemailBox).where(VoicemailBox.line_id == line.id))
+    if box is None:
+        raise NotFound()
+    return box
 
 
 def _duration_ms(path: Path) -> int:

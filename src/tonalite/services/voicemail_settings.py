@@ -6,14 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from tonalite.services.errors import InvalidInput, NotFound
-from tonalite.services.lines import owned_line
+from tonalite.services.errors import InvalidInput
 from tonalite.services.principal import Principal
 from tonalite.services.secrets import hash_password
 from tonalite.services.validation import check_email
+from tonalite.services.voicemail import owned_box
 from tonalite.store.database import Database
 from tonalite.store.models import AudioFormat, GreetingType, VoicemailBox, VoicemailRecipient
 
@@ -53,7 +50,7 @@ class VoicemailSettingsService:
 
     def get(self, principal: Principal, group_id: int, number: str) -> VoicemailSettings:
         with self._db.session() as session:
-            return _settings(_owned_box(session, principal, group_id, number))
+            return _settings(owned_box(session, principal, group_id, number))
 
     def update(self, principal: Principal, group_id: int, number: str, changes: Mapping[str, Any]) -> VoicemailSettings:
         """Apply `changes` (snake_case names; `pin` is write-only) all together, or none if one is invalid."""
@@ -61,7 +58,7 @@ class VoicemailSettingsService:
         if unknown:
             raise InvalidInput("error.value_invalid", sorted(unknown)[0])
         with self._db.session() as session:
-            box = _owned_box(session, principal, group_id, number)
+            box = owned_box(session, principal, group_id, number)
             for name, value in changes.items():
                 if name == PIN_FIELD:
                     box.pin_hash = hash_password(_checked_pin(value))
@@ -79,14 +76,6 @@ class VoicemailSettingsService:
                 raise InvalidInput("error.greeting_missing", "greeting_type")
             session.flush()
             return _settings(box)
-
-
-def _owned_box(session: Session, principal: Principal, group_id: int, number: str) -> VoicemailBox:
-    line = owned_line(session, principal, group_id, number)
-    box = session.scalar(select(VoicemailBox).where(VoicemailBox.line_id == line.id))
-    if box is None:
-        raise NotFound()
-    return box
 
 
 def _settings(box: VoicemailBox) -> VoicemailSettings:
