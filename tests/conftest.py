@@ -11,12 +11,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
 from tonalite.app import Platform, build_platform
 from tonalite.clock import ManualClock
 from tonalite.config import Settings
+from tonalite.media.g711 import SAMPLE_RATE
+from tonalite.media.wav import write_wav
 from tonalite.store.migrate import upgrade
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -129,6 +132,17 @@ def platform(database_url: str, tmp_path: Path, clock: ManualClock) -> Iterator[
     built = make_platform(database_url, tmp_path, clock)
     yield built
     built.db.dispose()
+
+
+def deposit_tone_message(platform: Platform, number: str, caller: str, seconds: float) -> int:
+    """A message of `seconds` of a 1 kHz tone in the line's voicemail, as the call core leaves one."""
+    line = next(line for line in platform.services.lines.list_all() if line.number == number)
+    deposit = platform.services.voicemail.start_deposit(line.id, caller)
+    assert deposit is not None
+    samples = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    write_wav(deposit.path, (8000 * np.sin(2 * np.pi * 1000 * samples)).astype(np.int16))
+    assert platform.services.voicemail.complete(deposit) is not None
+    return deposit.message_id
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -18,8 +17,6 @@ from fastapi.testclient import TestClient
 from tests.conftest import make_platform
 from tonalite.app import Platform, create_http_app
 from tonalite.clock import ManualClock
-from tonalite.media.g711 import SAMPLE_RATE
-from tonalite.media.wav import write_wav
 from tonalite.panel.application import mount_panel
 from tonalite.services.demo import DemoCredentials
 
@@ -93,14 +90,3 @@ def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=SERVER_START_SECONDS)
         platform.db.dispose()
-
-
-def deposit_tone_message(platform: Platform, number: str, caller: str, seconds: float) -> int:
-    """A message of `seconds` of a 1 kHz tone in the line's voicemail, as the call core leaves one."""
-    line = next(line for line in platform.services.lines.list_all() if line.number == number)
-    deposit = platform.services.voicemail.start_deposit(line.id, caller)
-    assert deposit is not None
-    samples = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    write_wav(deposit.path, (8000 * np.sin(2 * np.pi * 1000 * samples)).astype(np.int16))
-    assert platform.services.voicemail.complete(deposit) is not None
-    return deposit.message_id

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from tests.panel.conftest import LiveServer, deposit_tone_message
+from tests.conftest import deposit_tone_message
+from tests.panel.conftest import LiveServer
 from tonalite.sip.auth import DigestAlgorithm, digest_ha1
 from tonalite.store.models import Line
 

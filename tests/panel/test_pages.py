@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.panel.conftest import deposit_tone_message
+from tests.conftest import deposit_tone_message
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
 from tonalite.panel.paths import LineTab, line_path

@@ -12,19 +12,18 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.api.customers import ALICE_LINE, Customer, open_account
+from tests.conftest import deposit_tone_message
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
-from tonalite.media.wav import write_wav
 from tonalite.services.outbox import Outbox, SmtpRelay
 from tonalite.services.voicemail_notices import VoicemailNotices
 from tonalite.services.voicemail_settings import Recipient
-from tonalite.store.models import Account, AudioFormat, Language, Notification, NotificationStatus
+from tonalite.store.models import Account, AudioFormat, Language, Notification, NotificationStatus, VoicemailMessage
 
 
 class _Inbox:
@@ -60,14 +59,11 @@ def _notices(platform: Platform, clock: ManualClock, port: int) -> VoicemailNoti
     return VoicemailNotices(platform.db, Outbox(platform.db, clock, relay), platform.services.voicemail)
 
 
-def _message(platform: Platform, customer: Customer, caller: str = "+33999005555") -> tuple[int, Path]:
-    line = platform.services.lines.get(customer.principal, customer.group, ALICE_LINE)
-    deposit = platform.services.voicemail.start_deposit(line.id, caller)
-    assert deposit is not None
-    seconds = np.arange(2 * 8000) / 8000
-    write_wav(deposit.path, (8000 * np.sin(2 * np.pi * 1000 * seconds)).astype(np.int16))
-    assert platform.services.voicemail.complete(deposit) is not None
-    return deposit.message_id, deposit.path
+def _message(platform: Platform, caller: str = "+33999005555") -> tuple[int, Path]:
+    message_id = deposit_tone_message(platform, ALICE_LINE, caller, 2.0)
+    with platform.db.session() as session:
+        box_id = session.get_one(VoicemailMessage, message_id).box_id
+    return message_id, platform.services.voicemail.audio_path(box_id, message_id)
 
 
 def _recipients(platform: Platform, customer: Customer, audio_format: AudioFormat = AudioFormat.WAV) -> None:
@@ -93,7 +89,7 @@ async def test_each_recipient_gets_the_notice_and_the_wav_when_asked(
     inbox, port = smtp
     alice = open_account(platform, "alice", ALICE_LINE)
     _recipients(platform, alice)
-    message_id, audio = _message(platform, alice)
+    message_id, audio = _message(platform)
     sent = await _notices(platform, clock, port).new_message(message_id)
     assert [notification.status for notification in sent] == [NotificationStatus.SENT] * 2
     by_recipient = {str(received["To"]): received for received in inbox.received}
@@ -125,7 +121,7 @@ async def test_the_audio_is_attached_as_mp3_when_the_box_asks(
     inbox, port = smtp
     alice = open_account(platform, "alice", ALICE_LINE)
     _recipients(platform, alice, AudioFormat.MP3)
-    message_id, _ = _message(platform, alice)
+    message_id, _ = _message(platform)
     await _notices(platform, clock, port).new_message(message_id)
     (with_audio,) = [received for received in inbox.received if received["To"] == "alice@example.com"]
     (attachment,) = list(with_audio.iter_attachments())
@@ -145,7 +141,7 @@ async def test_english_accounts_get_english_notices_and_withheld_callers_are_nam
         assert account is not None
         account.language = Language.EN
     _recipients(platform, alice)
-    message_id, _ = _message(platform, alice, caller="")
+    message_id, _ = _message(platform, caller="")
     await _notices(platform, clock, port).new_message(message_id)
     assert {str(received["Subject"]) for received in inbox.received} == {"New voicemail message from a withheld number"}
 
@@ -153,7 +149,7 @@ async def test_english_accounts_get_english_notices_and_withheld_callers_are_nam
 async def test_a_relay_that_is_down_is_recorded_as_a_failure(platform: Platform, clock: ManualClock) -> None:
     alice = open_account(platform, "alice", ALICE_LINE)
     _recipients(platform, alice)
-    message_id, _ = _message(platform, alice)
+    message_id, _ = _message(platform)
     sent = await _notices(platform, clock, _free_port()).new_message(message_id)
     assert [notification.status for notification in sent] == [NotificationStatus.FAILED] * 2
     assert all(row.error and row.sent_at is None for row in _archive(platform))
@@ -163,7 +159,7 @@ async def test_a_box_without_recipients_sends_nothing(
     platform: Platform, clock: ManualClock, smtp: tuple[_Inbox, int]
 ) -> None:
     inbox, port = smtp
-    alice = open_account(platform, "alice", ALICE_LINE)
-    message_id, _ = _message(platform, alice)
+    open_account(platform, "alice", ALICE_LINE)
+    message_id, _ = _message(platform)
     assert await _notices(platform, clock, port).new_message(message_id) == []
     assert inbox.received == [] and _archive(platform) == []
