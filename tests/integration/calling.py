@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.integration.conftest import POLL_TIMEOUT_S, Site
 from tests.peers.sipp import Sipp, run_sipp, users_file
 from tests.peers.tonalite_server import free_port
 from tonalite.services.lines import LineCredentials
 from tonalite.services.numbering import format_national
-from tonalite.store.models import CallRecord
+from tonalite.store.models import CallRecord, Line, LineOptions, VoicemailBox
 
 
 def national(line: LineCredentials) -> str:
@@ -33,6 +34,33 @@ def register(site: Site, index: int, port: int | None = None) -> int:
     assert run.all_passed, run.output
     site.wait_registrations(index, bool)
     return port
+
+
+def limit_calls(site: Site, index: int, limit: int) -> None:
+    """Line `index` takes at most `limit` calls at once."""
+    _update(site, update(Line).where(Line.number == site.lines[index].number).values(simultaneous_calls=limit))
+
+
+def set_voicemail(site: Site, index: int, active: bool) -> None:
+    """Turn line `index`'s voicemail on or off (on by default: it takes the calls the line cannot)."""
+    _update(site, update(VoicemailBox).where(VoicemailBox.line_id == _line_id(site, index)).values(active=active))
+
+
+def set_no_reply_delay(site: Site, index: int, seconds: int) -> None:
+    """How long line `index`'s phone rings before its voicemail answers."""
+    statement = update(LineOptions).where(LineOptions.line_id == _line_id(site, index))
+    _update(site, statement.values(forward_no_reply_delay=seconds))
+
+
+def _line_id(site: Site, index: int) -> Any:
+    return select(Line.id).where(Line.number == site.lines[index].number).scalar_subquery()
+
+
+def _update(site: Site, statement: Any) -> None:
+    platform = site.server.platform
+    with platform.db.session() as session:
+        session.execute(statement)
+    platform.db.dispose()
 
 
 def caller(site: Site, scenario: str, dialled: str, **options: object) -> Sipp:

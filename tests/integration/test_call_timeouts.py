@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tests.integration.calling import call_records, caller, national, received, register
+from tests.integration.calling import call_records, caller, national, received, register, set_voicemail
 from tests.integration.conftest import Site, _site, with_phone_directories
 from tests.peers.sip_client import MAX_MESSAGE_BYTES, RECEIVE_TIMEOUT_S, UdpPhone
 from tests.peers.sipp import Sipp
@@ -61,6 +61,7 @@ def short_ring(sqlite_template: Path, tmp_path: Path) -> Iterator[Site]:
 @pytest.mark.parametrize("phone", ["silent", "absent"])
 def test_a_phone_that_never_responds_gets_the_caller_a_408(short_t1: Site, phone: str) -> None:
     site = short_t1
+    set_voicemail(site, 1, active=False)  # else it takes the call
     register(site, 0)
     callee_port = register(site, 1)
     callee = None

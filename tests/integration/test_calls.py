@@ -6,16 +6,22 @@ import subprocess
 
 import numpy as np
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from tests.integration.calling import call_records, caller, national, place_call, register
+from tests.integration.calling import (
+    call_records,
+    caller,
+    limit_calls,
+    national,
+    place_call,
+    register,
+    set_voicemail,
+)
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
 from tests.peers.tonalite_server import free_port
 from tonalite.media.wav import read_wav
-from tonalite.store.models import Line, VoicemailBox, VoicemailMessage
-
-# The names tests/integration/test_trunks.py imports from here, until it imports them from calling.py.
+from tonalite.store.models import VoicemailMessage
 
 
 def test_a_line_calls_another_line(phones: Site) -> None:
@@ -44,7 +50,7 @@ def test_the_caller_hangs_up_before_the_answer(phones: Site) -> None:
 )
 def test_calls_that_cannot_go_through(phones: Site, case: str, final: str) -> None:
     site = phones
-    _voicemail(site, 2, active=False)  # else it answers for the line that is not registered
+    set_voicemail(site, 2, active=False)  # else it answers for the line that is not registered
     if case != "caller not registered":
         register(site, 0)
     dialled = {"unknown number": "0199009999", "callee not registered": national(site.lines[2])}.get(
@@ -56,25 +62,10 @@ def test_calls_that_cannot_go_through(phones: Site, case: str, final: str) -> No
     assert refused.all_passed, refused.output
 
 
-def _limit_calls(site: Site, index: int, limit: int) -> None:
-    platform = site.server.platform
-    with platform.db.session() as session:
-        session.execute(update(Line).where(Line.number == site.lines[index].number).values(simultaneous_calls=limit))
-    platform.db.dispose()
-
-
-def _voicemail(site: Site, index: int, active: bool) -> None:
-    platform = site.server.platform
-    line_id = select(Line.id).where(Line.number == site.lines[index].number).scalar_subquery()
-    with platform.db.session() as session:
-        session.execute(update(VoicemailBox).where(VoicemailBox.line_id == line_id).values(active=active))
-    platform.db.dispose()
-
-
 def test_a_callee_at_its_limit_is_busy(phones: Site) -> None:
     site = phones
-    _voicemail(site, 1, active=False)  # else it answers the second call
-    _limit_calls(site, 1, 1)
+    set_voicemail(site, 1, active=False)  # else it answers the second call
+    limit_calls(site, 1, 1)
     register(site, 0)
     callee_port = register(site, 1)
     callee = Sipp("call_uas_ring", site.server.sip_port, site.work_dir / "line1", local_port=callee_port).start()
@@ -91,7 +82,7 @@ def test_a_callee_at_its_limit_is_busy(phones: Site) -> None:
 def test_a_thousand_calls_at_fifty_per_second(phones: Site) -> None:
     site = phones
     for index in (0, 1):
-        _limit_calls(site, index, 100)  # a trunk-like line: the calls overlap
+        limit_calls(site, index, 100)  # a trunk-like line: the calls overlap
     register(site, 0)
     callee_port = register(site, 1)
     calls = 1000
@@ -128,7 +119,7 @@ def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site, ending:
     all along, and after 14 s hangs up, or presses # (then the voicemail says goodbye and hangs up): the
     message holds the tone heard after the beep."""
     site = phones
-    _voicemail(site, 2, active=True)
+    set_voicemail(site, 2, active=True)
     register(site, 0)
     tone = site.work_dir / "line0" / "tone-1khz-ulaw.wav"
     subprocess.run(
@@ -160,7 +151,7 @@ def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site, ending:
 
 def test_a_voicemail_call_refuses_info_bodies_that_are_no_key_press(phones: Site) -> None:
     site = phones
-    _voicemail(site, 2, active=True)
+    set_voicemail(site, 2, active=True)
     register(site, 0)
     run = caller(site, "call_uac_voicemail_bad_info", national(site.lines[2])).run()
     assert run.all_passed, run.output

@@ -57,6 +57,9 @@ RING_TIMEOUT_S = 180.0
 FORGET_SWEEP_S = 1.0
 """The shortest time between two sweeps of the ended calls: under load, one timer a second forgets them all."""
 RELAYED_IN_DIALOG = frozenset({"INVITE", "UPDATE", "INFO"})
+TO_VOICEMAIL = frozenset({408, 480, 486, 503, 600, 603})
+"""A line's phone that is unreachable (no answer at all, a transport error), unavailable, busy or declines the
+call: its voicemail takes the call, as when the line is not registered or at its limit of calls."""
 INFO_DTMF_TYPES = frozenset({"application/dtmf-relay", "application/dtmf"})
 _BODY_HEADERS = ("Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language")
 _INFO_PACKAGE_HEADERS = ("Info-Package", "Recv-Info")
@@ -132,6 +135,8 @@ class _Bridge:
     local: asyncio.Task[None] | None = None
     """The voicemail answering the caller itself, when the call went there."""
     media: LocalMedia | None = None
+    no_reply: TimerHandle | None = None
+    """When the callee's phone has rung long enough and the call goes to its voicemail."""
 
     @property
     def answered_result(self) -> CallResult:
@@ -238,13 +243,8 @@ class B2bua:
             self._answer(relay.origin_transaction, response_to(relay.origin_request, 408))
             return
         bridge = self._by_callee_transaction.get(event.transaction)
-        if bridge is not None and bridge.call.state in (CallState.ROUTING, CallState.RINGING):
-            if event.timed_out:  # §8.1.3.1: no response is a 408, a transport error a 503
-                self._answer(bridge.caller.transaction, self._to_caller(bridge, 408))
-                self._end(bridge, CallResult.NO_ANSWER, 408)
-            else:
-                self._answer(bridge.caller.transaction, self._to_caller(bridge, 503))
-                self._end(bridge, CallResult.FAILED, 503)
+        if bridge is not None and bridge.call.state in (CallState.ROUTING, CallState.RINGING) and bridge.local is None:
+            self._callee_failed(bridge, 408 if event.timed_out else 503)  # §8.1.3.1: no response, transport error
 
     # A new call.
 
@@ -287,7 +287,7 @@ class B2bua:
             call = Call(
                 caller.number, decision.line.number, now, caller, decision.line, caller_name=caller.display_name
             )
-            self._ring_line(event, call)
+            self._ring_line(event, call, decision.no_reply_s)
         elif isinstance(decision, ToOutside | NoRoute):
             call = Call(caller.number, decision.number, now, caller, None, CallDirection.OUTGOING, caller.display_name)
             if isinstance(decision, ToOutside):
@@ -309,7 +309,7 @@ class B2bua:
         number, name = presented_caller(request)
         now = self._clock.wall()
         call = Call(number, decision.line.number, now, None, decision.line, CallDirection.INCOMING, name)
-        self._ring_line(event, call)
+        self._ring_line(event, call, decision.no_reply_s)
 
     def _looping(self, event: IncomingRequest) -> bool:
         """Max-Forwards exhausted (RFC 3261 §16.3): 483, and the call goes no further."""
@@ -319,7 +319,7 @@ class B2bua:
             return True
         return False
 
-    def _ring_line(self, event: IncomingRequest, call: Call) -> None:
+    def _ring_line(self, event: IncomingRequest, call: Call, no_reply_s: float) -> None:
         callee = call.callee_line
         assert callee is not None
         binding = self._location.current(callee.line_id, call.started_at)
@@ -330,7 +330,9 @@ class B2bua:
             self._to_voicemail_or_refuse(event, call, 486)
             return
         peer = Peer(binding.transport, binding.source_host, binding.source_port)
-        self._open(event, call, peer, binding.contact.strip("<>"), f"<sip:{callee.number}@{self._domain}>")
+        bridge = self._open(event, call, peer, binding.contact.strip("<>"), f"<sip:{callee.number}@{self._domain}>")
+        if self._voicemail is not None:
+            bridge.no_reply = self._timers.call_later(no_reply_s, lambda: self._no_reply(bridge))
 
     def _to_voicemail_or_refuse(self, event: IncomingRequest, call: Call, status: int) -> None:
         """A line that cannot take the call (480 unregistered, 486 busy): its voicemail answers, when the node
@@ -344,14 +346,49 @@ class B2bua:
             self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
         bridge.local = asyncio.get_running_loop().create_task(self._answer_locally(bridge, status))
 
-    async def _answer_locally(self, bridge: _Bridge, status: int) -> None:
-        """Answer with our own media and take a message; on the way out, hang up if the caller has not."""
+    def _no_reply(self, bridge: _Bridge) -> None:
+        bridge.no_reply = None
+        if bridge.call.state in (CallState.ROUTING, CallState.RINGING) and bridge.local is None:
+            asyncio.get_running_loop().create_task(self._divert_unanswered(bridge))
+
+    async def _divert_unanswered(self, bridge: _Bridge) -> None:
+        """The phone rang its no-reply delay: the call goes to the line's voicemail when its box is on (the
+        phone stops ringing), else it rings on until the caller gives up or the ring timeout."""
+        assert self._voicemail is not None and bridge.call.callee_line is not None
+        box = await self._voicemail.takes_messages(bridge.call.callee_line.line_id)
+        if box is None or bridge.call.state not in (CallState.ROUTING, CallState.RINGING) or bridge.local is not None:
+            return
+        bridge.local = asyncio.current_task()
+        self._cancel_callee(bridge)
+        self._leave_callee(bridge)
+        await self._answer_locally(bridge, 480, box)
+
+    def _leave_callee(self, bridge: _Bridge) -> None:
+        """The call goes to the voicemail instead: the callee's timers stop and its early dialog is forgotten,
+        so that nothing of the call reaches its phone any more."""
+        self._ringing.pop(bridge.caller.transaction, None)
+        self._stop_no_reply(bridge)
+        if bridge.callee is not None and bridge.callee.dialog is not None:
+            self._dialogs.pop(bridge.callee.dialog.id, None)
+            bridge.callee.dialog = None
+
+    @staticmethod
+    def _stop_no_reply(bridge: _Bridge) -> None:
+        if bridge.no_reply is not None:
+            bridge.no_reply.cancel()
+            bridge.no_reply = None
+
+    async def _answer_locally(self, bridge: _Bridge, status: int, box: object | None = None) -> None:
+        """Answer with our own media and take a message; on the way out, hang up if the caller has not.
+        `box` is the line's box when the caller already looked it up; `status` is the caller's answer when the
+        line's box is off."""
         assert self._voicemail is not None and self._open_media is not None
         call = bridge.call
         line = call.callee_line
         assert line is not None
         try:
-            box = await self._voicemail.takes_messages(line.line_id)
+            if box is None:
+                box = await self._voicemail.takes_messages(line.line_id)
             offer = _offer(bridge.caller.invite)
             terms = offer_terms(offer) if offer is not None else None
             if _over(call):
@@ -427,7 +464,7 @@ class B2bua:
 
     def _open(
         self, event: IncomingRequest, call: Call, peer: Peer, target: str, to: str, trunk: CarrierTrunk | None = None
-    ) -> None:
+    ) -> _Bridge:
         """Start the call: the caller's leg is the INVITE received, the callee's the INVITE sent to `target`."""
         bridge = _Bridge(call, _Leg(event.peer, event.request, event.transaction), secrets.token_hex(8), trunk=trunk)
         self._by_caller_transaction[event.transaction] = bridge
@@ -435,6 +472,7 @@ class B2bua:
             self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
         self._invite_callee(bridge, self._callee_invite(event.request, call, target, to, peer), peer)
         self._ring_later(bridge)
+        return bridge
 
     def _invite_callee(self, bridge: _Bridge, invite: Request, peer: Peer) -> None:
         transaction = self._endpoint.send_request(invite, peer, self._clock.now())
@@ -473,8 +511,8 @@ class B2bua:
         status = response.status
         if status == 100:
             return
-        if bridge.call.state == CallState.ENDED:
-            if 200 <= status < 300:
+        if bridge.call.state == CallState.ENDED or bridge.local is not None:
+            if 200 <= status < 300:  # too late: the call ended, or its voicemail has it
                 self._ensure_callee_dialog(bridge, response)
                 self._ack_callee(bridge, b"", None)
                 self._bye(bridge, to_caller=False)
@@ -491,9 +529,17 @@ class B2bua:
             return
         if status in (401, 407) and self._answer_challenge(bridge, response):
             return
-        relayed = _relayed_failure(status)
-        self._answer(bridge.caller.transaction, self._to_caller(bridge, relayed))
-        self._end(bridge, RESULT_OF_STATUS.get(relayed, CallResult.FAILED), relayed)
+        self._callee_failed(bridge, _relayed_failure(status))
+
+    def _callee_failed(self, bridge: _Bridge, status: int) -> None:
+        """The callee's side will not take the call: a line's voicemail takes it (see TO_VOICEMAIL), or the
+        caller hears `status`."""
+        if self._voicemail is not None and bridge.trunk is None and status in TO_VOICEMAIL:
+            self._leave_callee(bridge)
+            bridge.local = asyncio.get_running_loop().create_task(self._answer_locally(bridge, status))
+            return
+        self._answer(bridge.caller.transaction, self._to_caller(bridge, status))
+        self._end(bridge, RESULT_OF_STATUS.get(status, CallResult.FAILED), status)
 
     def _answer_challenge(self, bridge: _Bridge, response: Response) -> bool:
         """A trunk with credentials asked for them: the INVITE again, in a new client transaction."""
@@ -517,6 +563,7 @@ class B2bua:
                 self._endpoint.send_stateless(bridge.ack_for_callee, bridge.callee.peer)
             return
         self._ringing.pop(bridge.caller.transaction, None)
+        self._stop_no_reply(bridge)
         dialog = self._ensure_callee_dialog(bridge, response)
         dialog.confirmed = True
         dialog.update_target(response)
@@ -653,7 +700,7 @@ class B2bua:
     def _ring_timeout(self, bridge: _Bridge) -> None:
         """Nobody picked up: 480 if the phone rang (RFC 3398's "no answer"), 408 if it never responded at all
         (its CANCEL then waits in the endpoint for a provisional response, RFC 3261 §9.1)."""
-        if bridge.call.state not in (CallState.ROUTING, CallState.RINGING):
+        if bridge.call.state not in (CallState.ROUTING, CallState.RINGING) or bridge.local is not None:
             return
         rang = bridge.call.state == CallState.RINGING
         self._cancel_callee(bridge)
@@ -712,6 +759,7 @@ class B2bua:
             return
         if bridge.media is not None:
             bridge.media.close()  # the voicemail's recording ends with what it has
+        self._stop_no_reply(bridge)
         self._ringing.pop(bridge.caller.transaction, None)
         self._stop_2xx_retransmissions(bridge)  # an ended call waits for no ACK
         callee_invite = bridge.callee.invite if bridge.callee is not None else None

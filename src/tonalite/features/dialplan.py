@@ -21,7 +21,10 @@ _VISUAL_SEPARATORS = re.compile(r"[\s.\-()/]")
 
 @dataclass(frozen=True, slots=True)
 class ToLine:
+    """A line of the platform, whose phone rings `no_reply_s` seconds before the call goes to its voicemail."""
+
     line: SipLine
+    no_reply_s: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ class DialPlan:
             return Unassigned(dialled)
         line = self._lines.by_number(number)
         if line is not None:
-            return ToLine(line)
+            return self._to_line(line)
         if self._lines.platform_holds(number):
             return Unassigned(number)
         trunk = self._trunks.for_number(number)
@@ -100,4 +103,7 @@ class DialPlan:
         no transit network). The carrier may write the number in E.164, without its +, or national."""
         number = normalise_dialled(dialled)
         line = self._lines.by_number(number) if number is not None else None
-        return ToLine(line) if line is not None else Unassigned(number or dialled)
+        return self._to_line(line) if line is not None else Unassigned(number or dialled)
+
+    def _to_line(self, line: SipLine) -> ToLine:
+        return ToLine(line, self._lines.no_reply_delay(line.line_id))

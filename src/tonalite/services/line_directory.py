@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 
 from tonalite.redaction import repr_without
 from tonalite.store.database import Database, DriverStatement
-from tonalite.store.models import Line, PlatformNumber
+from tonalite.store.models import Line, LineOptions, PlatformNumber
 
 
 class SipLine(NamedTuple):
@@ -45,6 +45,8 @@ _COLUMNS = (
 _BY_USERNAME = select(*_COLUMNS).where(Line.sip_username == bindparam("key"))
 _BY_NUMBER = select(*_COLUMNS).where(Line.number == bindparam("key"))
 _HELD = select(PlatformNumber.id).where(PlatformNumber.number == bindparam("key"))
+_NO_REPLY_DELAY = select(LineOptions.forward_no_reply_delay).where(LineOptions.line_id == bindparam("key"))
+DEFAULT_NO_REPLY_DELAY_S = 20
 
 
 class LineDirectory:
@@ -61,6 +63,7 @@ class LineDirectory:
         self._by_username = DriverStatement.compile(_BY_USERNAME, dialect, ["key"])
         self._by_number = DriverStatement.compile(_BY_NUMBER, dialect, ["key"])
         self._held = DriverStatement.compile(_HELD, dialect, ["key"])
+        self._no_reply_delay = DriverStatement.compile(_NO_REPLY_DELAY, dialect, ["key"])
 
     def by_username(self, username: str) -> SipLine | None:
         return self._line(self._by_username, username)
@@ -71,6 +74,11 @@ class LineDirectory:
     def platform_holds(self, number: str) -> bool:
         """Whether the number is in the operator's inventory (a line's, an alias number's, or a free one)."""
         return self._connections.first(self._held, (number,)) is not None
+
+    def no_reply_delay(self, line_id: int) -> int:
+        """How long, in seconds, the line's phone rings before its call goes elsewhere (its voicemail)."""
+        row = self._connections.first(self._no_reply_delay, (line_id,))
+        return int(row[0]) if row is not None else DEFAULT_NO_REPLY_DELAY_S
 
     def _line(self, statement: DriverStatement, key: str) -> SipLine | None:
         row = self._connections.first(statement, (key,))
