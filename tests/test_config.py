@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tonalite.calls.media_anchor import AnchorPolicy
 from tonalite.config import ListenAddress, Settings
 from tonalite.sip.transport import Transport
 
@@ -64,3 +65,11 @@ def test_a_tls_listener_needs_a_certificate(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="certificate"):
         Settings(sip_listen="tls:127.0.0.1:5061")
     assert Settings(sip_listen="tls:127.0.0.1:5061", tls_certificate=tmp_path / "cert.pem").sip_listen
+
+
+def test_media_anchoring_is_auto_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).media_anchor is AnchorPolicy.AUTO
+    monkeypatch.setenv("TONALITE_MEDIA_ANCHOR", "always")
+    assert Settings().media_anchor is AnchorPolicy.ALWAYS
+    with pytest.raises(ValidationError):
+        Settings(media_anchor="sometimes")

@@ -19,6 +19,7 @@ from tonalite import __version__
 from tonalite.calls.authentication import RequestAuthenticator
 from tonalite.calls.b2bua import B2bua
 from tonalite.calls.location import LocationService
+from tonalite.calls.message_waiting import CountsInWorkerThreads, MessageWaiting, changes_from_any_thread
 from tonalite.calls.recorder import CallRecorder
 from tonalite.calls.registrar import ExpiryBounds, Registrar
 from tonalite.calls.signalling import Signalling
@@ -27,6 +28,7 @@ from tonalite.collector import schedule_collections
 from tonalite.config import Settings
 from tonalite.features.dialplan import DialPlan
 from tonalite.features.voicemail import VoicemailDeposit
+from tonalite.features.voicemail_menu import VoicemailMenu
 from tonalite.net.loop_timers import LoopTimers
 from tonalite.net.media_session import MediaSessions
 from tonalite.net.rtp_ports import RtpPortPool
@@ -45,6 +47,8 @@ from tonalite.services.registrations import RegistrationService
 from tonalite.services.sign_in import SignInService
 from tonalite.services.trunks import TrunkService
 from tonalite.services.voicemail import VoicemailService
+from tonalite.services.voicemail_access import VoicemailAccess
+from tonalite.services.voicemail_greetings import VoicemailGreetingService
 from tonalite.services.voicemail_notices import VoicemailNotices
 from tonalite.services.voicemail_settings import VoicemailSettingsService
 from tonalite.sip.auth import DigestAlgorithm, DigestAuthenticator
@@ -76,6 +80,7 @@ class Services:
     trunks: TrunkService
     voicemail: VoicemailService
     voicemail_settings: VoicemailSettingsService
+    voicemail_greetings: VoicemailGreetingService
     voicemail_notices: VoicemailNotices
     outbox: Outbox
     demo: DemoService
@@ -111,6 +116,7 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         trunks=TrunkService(db),
         voicemail=voicemail,
         voicemail_settings=VoicemailSettingsService(db),
+        voicemail_greetings=VoicemailGreetingService(db, settings.data_dir),
         voicemail_notices=VoicemailNotices(db, outbox, voicemail),
         outbox=outbox,
         demo=DemoService(db, accounts, billing_groups, lines, numbers),
@@ -178,7 +184,9 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         endpoint=endpoint,
         authenticator=authenticator,
         location=location,
-        dial_plan=DialPlan(platform.services.line_directory, platform.services.trunks),
+        dial_plan=DialPlan(
+            platform.services.line_directory, platform.services.trunks, settings.voicemail_access_number
+        ),
         trunks=platform.services.trunks,
         clock=platform.clock,
         timers=LoopTimers(after_each=lambda: transports[0].pump()),
@@ -186,9 +194,13 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         on_call_ended=recorder.record,
         ring_timeout_s=settings.ring_timeout_s,
         voicemail=VoicemailDeposit(platform.services.voicemail, platform.services.voicemail_notices),
+        voicemail_menu=VoicemailMenu(
+            VoicemailAccess(platform.db, platform.services.voicemail), platform.services.voicemail_greetings
+        ),
         open_media=MediaSessions(RtpPortPool(*settings.rtp_ports), platform.clock).open,
     )
-    signalling = Signalling(endpoint, registrar, b2bua, platform.clock, f"Tonalite/{__version__}")
+    message_waiting = _message_waiting(platform, endpoint, authenticator, location, transports)
+    signalling = Signalling(endpoint, registrar, b2bua, message_waiting, platform.clock, f"Tonalite/{__version__}")
     # TLS (RFC 3261 §26.3.1, TLS 1.2 and up): the listeners' context holds the node's certificate; the
     # connections this node opens verify the far end's certificate with the system's CAs.
     tls_client = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
@@ -216,6 +228,30 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         )
     )
     return transports[0]
+
+
+def _message_waiting(
+    platform: Platform,
+    endpoint: SipEndpoint,
+    authenticator: RequestAuthenticator,
+    location: LocationService,
+    transports: list[SipTransport],
+) -> MessageWaiting:
+    """Message waiting, told of every change of a voicemail box on this node: build it on the running loop."""
+    voicemail = platform.services.voicemail
+    timers = LoopTimers(after_each=lambda: transports[0].pump())
+    message_waiting = MessageWaiting(
+        endpoint=endpoint,
+        authenticator=authenticator,
+        lines=platform.services.line_directory,
+        location=location,
+        counts=CountsInWorkerThreads(voicemail.counts, timers),
+        clock=platform.clock,
+        timers=timers,
+        domain=platform.settings.sip_domain,
+    )
+    voicemail.on_change = changes_from_any_thread(asyncio.get_running_loop(), timers, message_waiting.box_changed)
+    return message_waiting
 
 
 async def serve(platform: Platform) -> None:

@@ -17,6 +17,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tonalite.calls.media_anchor import AnchorPolicy
+from tonalite.services.errors import InvalidInput
+from tonalite.services.numbering import parse_number
 from tonalite.sip.transport import Transport
 
 
@@ -80,6 +83,12 @@ class Settings(BaseSettings):
     public_url: str = ""
     sip_domain: str = "localhost"
     rtp_ports: Annotated[tuple[int, int], NoDecode] = (10000, 20000)
+    media_anchor: AnchorPolicy = AnchorPolicy.AUTO
+    """When a line-to-line call's RTP is relayed through this node: `auto` when a phone is behind NAT (its SDP
+    or Contact names another host than its SIP comes from), `always`, or `never` (the phones send to each other)."""
+    voicemail_access_number: str = ""
+    """The number anyone dials to consult a line's voicemail with the line's number and PIN (from another line,
+    or from outside when a trunk brings the number in); empty: boxes open only by dialling 123 from their line."""
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_username: str = ""
@@ -158,6 +167,14 @@ class Settings(BaseSettings):
             address = ListenAddress.parse(value, 8080)
             return ListenAddress(Transport.TCP, address.host, address.port)
         return value
+
+    @field_validator("voicemail_access_number")
+    @classmethod
+    def _parse_voicemail_access_number(cls, value: str) -> str:
+        try:
+            return parse_number(value) if value else value
+        except InvalidInput:
+            raise ValueError(f"not a phone number: {value!r}") from None
 
     @field_validator("rtp_ports", mode="before")
     @classmethod

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+from fastapi.testclient import TestClient
+
+from tests.peers.rtp_phone import tone
 from tonalite.app import Platform
+from tonalite.media.g711 import SAMPLE_RATE
+from tonalite.media.wav import encode_wav
 from tonalite.services.principal import Principal
 
 PASSWORD = "secret-password"
@@ -13,10 +19,26 @@ ALICE_LINE = "+33999001234"
 ALICE_ALIAS = "+33999001111"
 BOB_LINE = "+33999002222"
 VOICEMAIL = "/v1/billing-groups/{group}/lines/{number}/voicemail"
+GREETING = f"{VOICEMAIL}/greetings/{{kind}}"
+GREETING_KIND = "full"
+"""The greeting named by the routes' `{kind}`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A multipart/form-data body: one file in the field `file`."""
+
+    filename: str
+    content: bytes
+    content_type: str
+
+
+GREETING_UPLOAD = Upload("greeting.wav", encode_wav(tone(2 * SAMPLE_RATE)), "audio/wav")
+Body = dict[str, Any] | Upload | None
 
 # Every route that reads or changes something of a billing group, with a valid body: used to prove that each one
 # needs a token and answers 404 to another account. tests/api/test_tenancy.py checks this list is complete.
-GROUP_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
+GROUP_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/v1/billing-groups/{group}/lines", None),
     ("GET", "/v1/billing-groups/{group}/lines/{number}", None),
     ("PATCH", "/v1/billing-groups/{group}/lines/{number}", {"displayName": "Hall"}),
@@ -32,10 +54,18 @@ GROUP_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("DELETE", f"{VOICEMAIL}/messages/{{message}}", None),
     ("GET", f"{VOICEMAIL}/settings", None),
     ("PATCH", f"{VOICEMAIL}/settings", {"doNotRecord": True}),
+    ("PUT", GREETING, GREETING_UPLOAD),
+    ("GET", GREETING, None),
+    ("DELETE", GREETING, None),
 ]
-NOT_JSON = {("GET", f"{VOICEMAIL}/messages/{{message}}/audio"), ("DELETE", f"{VOICEMAIL}/messages/{{message}}")}
+NOT_JSON = {
+    ("GET", f"{VOICEMAIL}/messages/{{message}}/audio"),
+    ("DELETE", f"{VOICEMAIL}/messages/{{message}}"),
+    ("GET", GREETING),
+    ("DELETE", GREETING),
+}
 """Routes whose success is not a JSON body: audio, and a DELETE's 204."""
-ACCOUNT_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
+ACCOUNT_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", "/v1/me", None),
     ("GET", "/v1/billing-groups", None),
 ]
@@ -56,7 +86,22 @@ class Customer:
         return {**self.headers, "Content-Type": "application/json"}
 
     def path(self, template: str, number: str) -> str:
-        return template.format(group=self.group, number=number.removeprefix("+"), message=self.voicemail_message)
+        return template.format(
+            group=self.group, number=number.removeprefix("+"), message=self.voicemail_message, kind=GREETING_KIND
+        )
+
+
+def send(
+    client: TestClient, method: str, path: str, body: Body, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """A request with a JSON body, or a multipart one for an upload."""
+    response: httpx.Response
+    if isinstance(body, Upload):
+        files = {"file": (body.filename, body.content, body.content_type)}
+        response = client.request(method, path, headers=headers, files=files)
+    else:
+        response = client.request(method, path, headers=headers, json=body)
+    return response
 
 
 def open_account(platform: Platform, login: str, line_number: str) -> Customer:

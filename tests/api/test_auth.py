@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.customers import ACCOUNT_ROUTES, GROUP_ROUTES, PASSWORD, Customer
+from tests.api.customers import ACCOUNT_ROUTES, GROUP_ROUTES, PASSWORD, Customer, send
 from tonalite.clock import ManualClock
 from tonalite.services.sign_in import API_TOKEN_LIFETIME
 
@@ -48,7 +48,7 @@ def test_a_malformed_sign_in_is_a_validation_error(
 
 def test_every_route_needs_a_token(client: TestClient, alice: Customer) -> None:
     for method, template, body in ACCOUNT_ROUTES + GROUP_ROUTES:
-        response = client.request(method, alice.path(template, "33999001234"), json=body)
+        response = send(client, method, alice.path(template, "33999001234"), body)
         assert response.status_code == 401, (method, template)
         assert response.headers["www-authenticate"] == "Bearer"
         assert response.json() == {

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.customers import ACCOUNT_ROUTES, ALICE_LINE, GROUP_ROUTES, NOT_JSON, PASSWORD, Customer
+from tests.api.customers import ACCOUNT_ROUTES, ALICE_LINE, GROUP_ROUTES, NOT_JSON, PASSWORD, Customer, send
 from tonalite.app import Platform
 from tonalite.store.models import Account
 
@@ -41,7 +41,7 @@ def test_no_response_holds_a_secret(client: TestClient, platform: Platform, alic
     ]
 
     responses = [locked] + [
-        client.request(method, alice.path(template, ALICE_LINE), headers=alice.headers, json=body)
+        send(client, method, alice.path(template, ALICE_LINE), body, alice.headers)
         for method, template, body in ACCOUNT_ROUTES + GROUP_ROUTES
         if template != RESET and (method, template) not in NOT_JSON
     ]

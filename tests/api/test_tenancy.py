@@ -3,26 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.customers import ACCOUNT_ROUTES, ALICE_LINE, GROUP_ROUTES, Customer
+from tests.api.customers import ACCOUNT_ROUTES, ALICE_LINE, GREETING_KIND, GROUP_ROUTES, Body, Customer, send
+from tests.peers.rtp_phone import tone
 from tonalite.app import Platform
+from tonalite.media.g711 import SAMPLE_RATE
+from tonalite.media.wav import write_wav
+from tonalite.store.models import GreetingType
 
 NOT_FOUND = {"error": "not_found", "message": "Not found."}
+
+
+@pytest.fixture
+def alice(alice: Customer, platform: Platform, tmp_path: Path) -> Customer:
+    """Alice with a greeting too, for the routes that name one."""
+    line = platform.services.lines.get(alice.principal, alice.group, ALICE_LINE)
+    write_wav(tmp_path / "greeting.wav", tone(2 * SAMPLE_RATE))
+    assert platform.services.voicemail_greetings.keep_recording(
+        line.id, GreetingType(GREETING_KIND), tmp_path / "greeting.wav"
+    )
+    return alice
 
 
 def _alice_line_state(platform: Platform, alice: Customer) -> tuple[object, ...]:
     line = platform.services.lines.get(alice.principal, alice.group, ALICE_LINE)
     messages = platform.services.voicemail.messages(alice.principal, alice.group, ALICE_LINE)
+    greetings = platform.services.voicemail_greetings.greetings(alice.principal, alice.group, ALICE_LINE)
     return (
         line.display_name,
         line.ha1_md5,
         line.ha1_sha256,
         line.options.do_not_disturb,
         [(message.id, message.folder) for message in messages],
+        greetings,
     )
 
 
@@ -34,22 +51,24 @@ def test_another_account_gets_404_and_changes_nothing(
     bob: Customer,
     method: str,
     template: str,
-    body: dict[str, Any] | None,
+    body: Body,
 ) -> None:
     before = _alice_line_state(platform, alice)
     attempts = {
         "alice's group": alice.path(template, ALICE_LINE),
-        "no such group": template.format(group=999_999, number="33999001234", message=alice.voicemail_message),
+        "no such group": template.format(
+            group=999_999, number="33999001234", message=alice.voicemail_message, kind=GREETING_KIND
+        ),
     }
     if "{number}" in template:
         attempts["alice's line in bob's group"] = replace(bob, voicemail_message=alice.voicemail_message).path(
             template, ALICE_LINE
         )
     for attempt, path in attempts.items():
-        response = client.request(method, path, headers=bob.headers, json=body)
+        response = send(client, method, path, body, bob.headers)
         assert (response.status_code, response.json()) == (404, NOT_FOUND), attempt
     assert _alice_line_state(platform, alice) == before
-    assert client.request(method, alice.path(template, ALICE_LINE), headers=alice.headers, json=body).is_success
+    assert send(client, method, alice.path(template, ALICE_LINE), body, alice.headers).is_success
 
 
 def test_the_tenancy_and_token_tests_cover_every_route(client: TestClient) -> None:

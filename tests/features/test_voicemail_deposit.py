@@ -1,6 +1,7 @@
 """Taking a message, over a real media session on 127.0.0.1 facing the fake RTP phone: the caller hears the
 greeting (the real prompts, the line's number read in pairs) and the beep, speaks, and the message is stored
-with what was said; greeting-only mode, the # key, and a caller who hangs up too soon."""
+with what was said; greeting-only mode, the # key, and a caller who hangs up too soon; the owner's greetings of
+each type, and the default greeting when the owner's cannot be played."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.api.customers import ALICE_LINE, open_account
+from tests.api.customers import ALICE_LINE, Customer, open_account
 from tests.conftest import make_platform
 from tests.peers.rtp_phone import HOST, WAIT, Rig, dominant_frequency, loopback_rig, tone
 from tonalite.app import Platform
@@ -24,7 +25,7 @@ from tonalite.media.jitter import FRAME_SAMPLES
 from tonalite.media.wav import read_wav, write_wav
 from tonalite.net.media_session import MediaSession
 from tonalite.prompts import prompt_path
-from tonalite.store.models import Language, VoicemailMessage
+from tonalite.store.models import GreetingType, Language, VoicemailMessage
 
 BEEP_HZ = 880.0
 CALLER = "+33999005555"
@@ -83,7 +84,7 @@ async def _hear_the_greeting_and_the_beep(rig: Rig) -> np.ndarray:
                 heard.append(frame)
 
 
-async def _line(platform: Platform) -> tuple[int, object]:
+async def _line(platform: Platform) -> tuple[int, Customer]:
     alice = open_account(platform, "alice", ALICE_LINE)
     line = platform.services.lines.get(alice.principal, alice.group, ALICE_LINE)
     return line.id, alice
@@ -174,3 +175,116 @@ async def test_a_caller_who_hangs_up_right_after_the_beep_leaves_no_message(
     assert await asyncio.wait_for(task, WAIT) is None
     assert _stored(platform) == []
     assert notices.messages == []
+
+
+class _SpokenPrompts:
+    """Every prompt as the same 0.1 s sound, keeping the ids asked for: which sentences the caller heard."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = _short_prompts(directory)
+        self.asked: list[str] = []
+
+    def __call__(self, language: str, prompt_id: str) -> Path:
+        self.asked.append(prompt_id)
+        return self.path
+
+
+def _record_greeting(platform: Platform, line_id: int, kind: GreetingType, directory: Path) -> np.ndarray:
+    """A 1 s, 700 Hz greeting kept as the line's (and selected), as the 123 menu keeps one."""
+    recording = tone(SAMPLE_RATE, frequency=700.0)
+    path = directory / f"{kind.value}-recorded.wav"
+    write_wav(path, recording)
+    assert platform.services.voicemail_greetings.keep_recording(line_id, kind, path)
+    return recording
+
+
+def _assert_heard(heard: np.ndarray, expected: np.ndarray) -> None:
+    expected = PCMU.decode(PCMU.encode(expected))
+    assert abs(len(heard) - len(expected)) <= FRAME_SAMPLES  # the last frame is padded
+    length = min(len(heard), len(expected))
+    assert np.corrcoef(heard[:length].astype(float), expected[:length].astype(float))[0, 1] > 0.99
+
+
+async def _hear(rig: Rig, samples: int) -> np.ndarray:
+    """The next `samples` the phone hears (whole frames): a greeting followed by no beep."""
+    frames = [PCMU.decode((await rig.phone.next_rtp())[1].payload) for _ in range(-(-samples // FRAME_SAMPLES))]
+    return np.concatenate(frames)
+
+
+async def _greeted_deposit(
+    rig: Rig, platform: Platform, tmp_path: Path, kind: GreetingType, *, greeting_only: bool = False
+) -> tuple[np.ndarray, _SpokenPrompts, MediaSession, asyncio.Task[int | None]]:
+    """Alice's box with a recorded greeting of `kind` selected; the call is taken, the greeting playing."""
+    line_id, alice = await _line(platform)
+    recording = _record_greeting(platform, line_id, kind, tmp_path)
+    if greeting_only:
+        platform.services.voicemail_settings.update(alice.principal, alice.group, ALICE_LINE, {"do_not_record": True})
+    prompts = _SpokenPrompts(tmp_path)
+    deposit = VoicemailDeposit(platform.services.voicemail, _Notices(), prompts=prompts)
+    box = await deposit.takes_messages(line_id)
+    assert box is not None
+    session = await rig.open_session()
+    task = asyncio.create_task(deposit.take_message(MediaPort(session), box, line_id, ALICE_LINE, CALLER))
+    return recording, prompts, session, task
+
+
+@pytest.mark.parametrize("kind", [GreetingType.FULL, GreetingType.TEMPORARY])
+async def test_a_full_or_temporary_greeting_is_the_recording_alone_then_the_beep(
+    rig: Rig, platform: Platform, tmp_path: Path, kind: GreetingType
+) -> None:
+    recording, prompts, session, task = await _greeted_deposit(rig, platform, tmp_path, kind)
+    _assert_heard(await _hear_the_greeting_and_the_beep(rig), recording)
+    assert prompts.asked == []
+    await rig.phone.send(rig.phone.audio(tone(SAMPLE_RATE * 3 // 2)), (HOST, session.port)).finished()
+    session.close()
+    assert await asyncio.wait_for(task, WAIT) is not None  # a message is taken after it
+
+
+async def test_a_short_greeting_says_the_recorded_name_in_the_default_sentences(
+    rig: Rig, platform: Platform, tmp_path: Path
+) -> None:
+    recording, prompts, session, task = await _greeted_deposit(rig, platform, tmp_path, GreetingType.SHORT)
+    sentence = read_wav(prompts.path)
+    _assert_heard(await _hear_the_greeting_and_the_beep(rig), np.concatenate([sentence, recording, sentence]))
+    assert prompts.asked == ["voicemail_greeting_start", "voicemail_greeting_end"]
+    session.close()
+    assert await asyncio.wait_for(task, WAIT) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentences"),
+    [(GreetingType.FULL, []), (GreetingType.SHORT, ["voicemail_greeting_start", "voicemail_greeting_no_message"])],
+)
+async def test_greeting_only_plays_the_recording_and_no_beep(
+    rig: Rig, platform: Platform, tmp_path: Path, kind: GreetingType, sentences: list[str]
+) -> None:
+    recording, prompts, _, task = await _greeted_deposit(rig, platform, tmp_path, kind, greeting_only=True)
+    sentence = read_wav(prompts.path)
+    expected = np.concatenate([sentence, recording, sentence]) if sentences else recording
+    _assert_heard(await _hear(rig, len(expected)), expected)
+    assert await asyncio.wait_for(task, WAIT) is None  # returned without the beep: the call core hangs up
+    assert prompts.asked == sentences
+    assert _stored(platform) == []
+
+
+@pytest.mark.parametrize("damage", ["deleted", "not a wav"])
+async def test_a_greeting_that_cannot_be_played_gives_way_to_the_default_one(
+    rig: Rig, platform: Platform, tmp_path: Path, damage: str
+) -> None:
+    line_id, _ = await _line(platform)
+    _record_greeting(platform, line_id, GreetingType.FULL, tmp_path)
+    prompts = _SpokenPrompts(tmp_path)
+    deposit = VoicemailDeposit(platform.services.voicemail, _Notices(), prompts=prompts)
+    box = await deposit.takes_messages(line_id)
+    assert box is not None and box.greeting is not None
+    if damage == "deleted":
+        box.greeting.unlink()
+    else:
+        box.greeting.write_bytes(b"ID3 not a wav file")
+    session = await rig.open_session()
+    task = asyncio.create_task(deposit.take_message(MediaPort(session), box, line_id, ALICE_LINE, CALLER))
+    spoken = ["voicemail_greeting_start", *spoken_phone_number(ALICE_LINE, Language.FR), "voicemail_greeting_end"]
+    _assert_heard(await _hear_the_greeting_and_the_beep(rig), np.concatenate([read_wav(prompts.path)] * len(spoken)))
+    assert prompts.asked == spoken
+    session.close()
+    assert await asyncio.wait_for(task, WAIT) is None

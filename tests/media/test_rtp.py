@@ -23,6 +23,8 @@ from tonalite.media.rtp import (
     ntp_timestamp,
     parse_rtcp,
     parse_rtp,
+    rtcp_source,
+    rtp_source,
 )
 
 REMOTE_SSRC = 0x11223344
@@ -150,6 +152,26 @@ def test_is_rtcp_tells_rtcp_from_rtp_on_a_muxed_port() -> None:
     assert is_rtcp(bytes.fromhex("80 df"))  # payload type 95 with the marker: RTCP's range
     assert not is_rtcp(bytes.fromhex("80 e0"))
     assert not is_rtcp(b"\x80")
+
+
+@pytest.mark.parametrize(
+    ("data", "rtp", "rtcp"),
+    [
+        pytest.param(MINIMAL_HEADER, REMOTE_SSRC, None, id="RTP"),
+        pytest.param(FULL_HEADER, 0xDEADBEEF, None, id="RTP with everything"),
+        pytest.param(bytes.fromhex("81 c9 0001 11223344 55667788"), REMOTE_SSRC, REMOTE_SSRC, id="an RR"),
+        pytest.param(bytes.fromhex("80 c9 0001 11223344"), REMOTE_SSRC, REMOTE_SSRC, id="a short RR"),
+        pytest.param(MINIMAL_HEADER[:11], None, None, id="short of an RTP header"),
+        pytest.param(bytes.fromhex("80 c9 0001"), None, None, id="short of an RTCP header"),
+        pytest.param(bytes.fromhex("40 00 1234 89abcdef 11223344"), None, None, id="version 1"),
+        pytest.param(bytes.fromhex("00 01 0000 2112a442 000000000000"), None, None, id="STUN"),
+        pytest.param(bytes.fromhex("16 fe fd 0000 00000000"), None, None, id="DTLS"),
+        pytest.param(b"", None, None, id="empty"),
+    ],
+)
+def test_the_source_of_a_packet_from_its_header_alone(data: bytes, rtp: int | None, rtcp: int | None) -> None:
+    assert rtp_source(data) == rtp
+    assert rtcp_source(data) == rtcp
 
 
 # RTCP

@@ -19,6 +19,18 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 10_000
 
 
+def open_voicemail_tab(page: Page, live_server: LiveServer) -> None:
+    """Sign in as the demo account and open its first line's Répondeur tab (in French)."""
+    demo = live_server.demo
+    page.goto(live_server.url + "/login")
+    page.get_by_label("Identifiant").fill(demo.login)
+    page.get_by_label("Mot de passe").fill(demo.password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("link", name="Démo").click()
+    page.get_by_role("link", name="01 99 00 10 01").click()
+    page.get_by_role("link", name="Répondeur").click()
+
+
 def _password_matches(server: LiveServer, number: str, password: str) -> bool:
     with server.platform.db.session() as session:
         line = session.scalars(select(Line).where(Line.number == number)).one()
@@ -98,13 +110,7 @@ def test_a_voicemail_message_plays_and_seeks_in_the_page_then_is_deleted(page: P
     line = demo.lines[0]
     deposit_tone_message(live_server.platform, line.number, "+33999005555", 2.0)
 
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Identifiant").fill(demo.login)
-    page.get_by_label("Mot de passe").fill(demo.password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("link", name="Démo").click()
-    page.get_by_role("link", name="01 99 00 10 01").click()
-    page.get_by_role("link", name="Répondeur").click()
+    open_voicemail_tab(page, live_server)
     expect(page.get_by_role("heading", name="Messages")).to_be_visible()
     player = page.get_by_label("Message de 09 99 00 55 55")
     duration = player.evaluate(

@@ -8,7 +8,8 @@ from importlib.resources import files
 
 from tonalite.i18n import catalogue
 from tonalite.panel.paths import LineTab
-from tonalite.store.models import FeatureType, Language, MessageFolder
+from tonalite.services.voicemail import GREETING_SOUNDS
+from tonalite.store.models import FeatureType, GreetingType, Language, MessageFolder
 
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([A-Za-z_.]+)["']\s*[,)]""")
 
@@ -36,6 +37,9 @@ def test_every_message_the_panel_uses_exists() -> None:
     used |= {f"line.tab.{tab.value}" for tab in LineTab}
     used |= {f"line.coming.{tab.value}" for tab in LineTab if tab not in (LineTab.DASHBOARD, LineTab.VOICEMAIL)}
     used |= {f"voicemail.folder.{folder.value}" for folder in MessageFolder}
+    used |= {f"voicemail.greeting_type.{kind.value}" for kind in GreetingType}
+    used |= {f"voicemail.greeting_hint.{kind.value}" for kind in GREETING_SOUNDS}
+    used |= {"error.greeting_file_missing", "error.audio_unavailable"}
     used |= {f"feature_type.{feature.value}" for feature in FeatureType}
     used |= {f"language.{language.value}" for language in Language}
     used |= {"page.not_found_title", "page.not_found_text", "page.refused_title", "error.csrf"}

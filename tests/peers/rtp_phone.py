@@ -67,13 +67,13 @@ def dominant_frequency(samples: npt.NDArray[np.int16]) -> float:
 
 
 class _Port(asyncio.DatagramProtocol):
-    """One of the phone's ports: what it receives, with the loop time it arrived."""
+    """One of the phone's ports: what it receives, with the loop time it arrived and where it came from."""
 
     def __init__(self) -> None:
-        self.received: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        self.received: asyncio.Queue[tuple[float, bytes, Address]] = asyncio.Queue()
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self.received.put_nowait((asyncio.get_running_loop().time(), data))
+        self.received.put_nowait((asyncio.get_running_loop().time(), data, (str(addr[0]), int(addr[1]))))
 
 
 class Transmission:
@@ -113,24 +113,25 @@ class Transmission:
 class Phone:
     """A fake phone on a port pair of its own: one SSRC, numbered audio and key presses, paced sending."""
 
-    def __init__(self, sockets: RtpSockets[_Port, _Port], pool: RtpPortPool) -> None:
+    def __init__(self, sockets: RtpSockets[_Port, _Port], pool: RtpPortPool, ssrc: int = PHONE_SSRC) -> None:
         self._sockets = sockets
         self._pool = pool
+        self.ssrc = ssrc
         self._pacer = Pacer(asyncio.get_running_loop())
         self._transmissions: list[Transmission] = []
         self._sequence = 1000
         self._timestamp = 50_000
 
     @classmethod
-    async def open(cls, pool: RtpPortPool) -> Phone:
-        return cls(await pool.open(HOST, _Port, _Port), pool)
+    async def open(cls, pool: RtpPortPool, ssrc: int = PHONE_SSRC) -> Phone:
+        return cls(await pool.open(HOST, _Port, _Port), pool, ssrc)
 
     @property
     def address(self) -> Address:
         return HOST, self._sockets.port
 
     def _packet(self, payload_type: int, payload: bytes, marker: bool) -> bytes:
-        packet = RtpPacket(payload_type, self._sequence, self._timestamp, PHONE_SSRC, payload, marker).serialise()
+        packet = RtpPacket(payload_type, self._sequence, self._timestamp, self.ssrc, payload, marker).serialise()
         self._sequence = (self._sequence + 1) % 0x10000
         return packet
 
@@ -161,13 +162,18 @@ class Phone:
     def send_rtcp(self, datagram: bytes, to: Address) -> None:
         self._sockets.rtcp.sendto(datagram, to)
 
+    async def next_datagram(self, *, rtcp: bool = False) -> tuple[float, bytes, Address]:
+        """The next datagram that reached the RTP (or RTCP) port, when, and where it came from."""
+        port = self._sockets.rtcp_protocol if rtcp else self._sockets.rtp_protocol
+        return await asyncio.wait_for(port.received.get(), WAIT)
+
     async def next_rtp(self) -> tuple[float, RtpPacket]:
         """The next packet that reached the RTP port, and when."""
-        arrival, data = await asyncio.wait_for(self._sockets.rtp_protocol.received.get(), WAIT)
+        arrival, data, _ = await self.next_datagram()
         return arrival, parse_rtp(data)
 
     async def next_rtcp(self) -> bytes:
-        _, data = await asyncio.wait_for(self._sockets.rtcp_protocol.received.get(), WAIT)
+        _, data, _ = await self.next_datagram(rtcp=True)
         return data
 
     def close(self) -> None:

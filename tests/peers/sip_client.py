@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from tonalite.sip.auth import DigestChallenge, answer_challenge, first_supported_challenge
 from tonalite.sip.message import Headers, Message, Request, Response, serialise
 from tonalite.sip.parser import parse_message
+from tonalite.sip.responses import response_to
 
 RECEIVE_TIMEOUT_S = 3.0
 MAX_MESSAGE_BYTES = 65535
@@ -88,12 +89,15 @@ class Phone:
             extra.append(("Authorization", authorization))
         return self.request("REGISTER", extra)
 
-    def answer(self, challenge_response: Response) -> tuple[str, DigestChallenge]:
-        """The Authorization for a REGISTER answering the topmost challenge we support, and that challenge."""
+    def answer(
+        self, challenge_response: Response, method: str = "REGISTER", uri: str | None = None
+    ) -> tuple[str, DigestChallenge]:
+        """The Authorization for a request (a REGISTER by default) answering the topmost challenge we support,
+        and that challenge."""
         challenge = first_supported_challenge(challenge_response.headers.get_all("WWW-Authenticate"))
         assert challenge is not None, challenge_response
         credentials = answer_challenge(
-            challenge, "REGISTER", f"sip:{self.domain}", self.username, self.password, secrets.token_hex(8), 1
+            challenge, method, uri or f"sip:{self.domain}", self.username, self.password, secrets.token_hex(8), 1
         )
         return str(credentials), challenge
 
@@ -109,6 +113,38 @@ class Phone:
         """Send an out-of-dialog request with no body and wait for its response."""
         self.send_raw(serialise(self.request(method)))
         return self.receive()
+
+    def subscribe_request(
+        self, box: str, expires: int, from_tag: str, to_tag: str | None = None, authorization: str | None = None
+    ) -> Request:
+        """A message-summary SUBSCRIBE to the box `box` (a number or a SIP username); with `to_tag`, inside the
+        subscription's dialog (whose From tag is `from_tag`)."""
+        extra = [
+            ("Event", "message-summary"),
+            ("Accept", "application/simple-message-summary"),
+            ("Expires", str(expires)),
+        ]
+        if authorization is not None:
+            extra.append(("Authorization", authorization))
+        request = self.request("SUBSCRIBE", extra)
+        request.uri = f"sip:{box}@{self.domain}"
+        request.headers.set("From", f"<sip:{self.username}@{self.domain}>;tag={from_tag}")
+        request.headers.set("To", f"<{request.uri}>" + (f";tag={to_tag}" if to_tag else ""))
+        return request
+
+    def subscribe(self, box: str, expires: int, from_tag: str) -> Response:
+        """SUBSCRIBE out of dialog, answer the challenge; the final answer."""
+        self.send_raw(serialise(self.subscribe_request(box, expires, from_tag)))
+        authorization, _ = self.answer(self.receive(), "SUBSCRIBE", f"sip:{box}@{self.domain}")
+        self.send_raw(serialise(self.subscribe_request(box, expires, from_tag, authorization=authorization)))
+        return self.receive()
+
+    def receive_notify(self) -> Request:
+        """The next message, which must be a NOTIFY; answered 200, as a phone does."""
+        message = self.receive_message()
+        assert isinstance(message, Request) and message.method == "NOTIFY", message
+        self.send_raw(serialise(response_to(message, 200, to_tag=secrets.token_hex(4))))
+        return message
 
 
 @dataclass

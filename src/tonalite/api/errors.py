@@ -10,12 +10,22 @@ from pydantic.alias_generators import to_camel
 from starlette.exceptions import HTTPException
 
 from tonalite.api.schemas import ErrorBody
-from tonalite.services.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, ServiceError
+from tonalite.services.errors import (
+    AuthenticationFailed,
+    Conflict,
+    InputTooLarge,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+    UnsupportedFormat,
+)
 from tonalite.store.models import Language
 
 _SERVICE_STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
-    InvalidInput: 422,
+    InputTooLarge: 413,
+    UnsupportedFormat: 415,
+    InvalidInput: 422,  # after its subclasses: the first match wins
     Conflict: 409,
     AuthenticationFailed: 401,
 }

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from pydantic.alias_generators import to_camel
 
 from tonalite.services.line_options import NO_REPLY_DELAY_RANGE
+from tonalite.services.voicemail_greetings import Greeting
 from tonalite.services.voicemail_settings import MESSAGE_SECONDS_RANGE
 from tonalite.sip.transport import Transport
 from tonalite.store.models import (
@@ -173,6 +174,18 @@ class VoicemailSettingsResource(ResponseBody):
     recipients: list[VoicemailRecipientResource]
     pin_set: bool
     greetings: list[GreetingType] = Field(description="the greeting types with a recording")
+
+
+class VoicemailGreetingResource(ResponseBody):
+    """A greeting the owner recorded or uploaded; its audio is at `…/greetings/{kind}` (8 kHz mono WAV)."""
+
+    kind: GreetingType
+    duration: float = Field(description="seconds of audio")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, greeting: Greeting) -> VoicemailGreetingResource:
+        return cls(kind=greeting.kind, duration=greeting.duration_ms / 1000, created_at=greeting.created_at)
 
 
 class VoicemailSettingsChanges(RequestBody):

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -26,10 +26,22 @@ from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
 from tonalite.calls.carrier import presented_caller, trunk_uri, with_credentials
 from tonalite.calls.local_media import LocalMedia, OpenMedia, local_answer, offer_terms
 from tonalite.calls.location import LocationService
+from tonalite.calls.media_anchor import (
+    AnchorPolicy,
+    OpenRelay,
+    PhoneAddresses,
+    Relay,
+    Side,
+    anchored,
+    anchors,
+    relayed_remote,
+)
 from tonalite.calls.media_port import MediaPort
+from tonalite.calls.timers import TimerHandle, Timers
 from tonalite.clock import Clock
-from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside
+from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside, ToOwnVoicemail, ToVoicemailAccess
 from tonalite.media.dtmf import DtmfError, parse_info_body
+from tonalite.services.registrations import Binding
 from tonalite.services.trunks import CarrierTrunk, TrunkService
 from tonalite.sip.dialog import Dialog, DialogId
 from tonalite.sip.endpoint import (
@@ -41,13 +53,13 @@ from tonalite.sip.endpoint import (
     SipEndpoint,
     TransactionFailed,
 )
-from tonalite.sip.headers import HeaderError, from_of, to_of
+from tonalite.sip.headers import HeaderError, first_contact_of, from_of, to_of
 from tonalite.sip.message import Headers, Request, Response
 from tonalite.sip.responses import response_to
 from tonalite.sip.sdp import SdpError, SessionDescription
 from tonalite.sip.sdp import answer as sdp_answer
 from tonalite.sip.transaction import TimerValues
-from tonalite.sip.transport import Transport
+from tonalite.sip.transport import Transport, contact_uri
 from tonalite.sip.uri import SipUri, TelUri, UriError, parse_uri
 from tonalite.store.models import CallDirection, CallResult
 
@@ -68,22 +80,20 @@ their responses), so that each phone learns the other's. Every field goes across
 `Recv-Info:` says the phone accepts none."""
 
 
-class TimerHandle(Protocol):
-    def cancel(self) -> None: ...
-
-
-class Timers(Protocol):
-    """Schedules a callback on the platform's loop; the I/O layer sends what the callback produced."""
-
-    def call_later(self, delay: float, callback: Callable[[], None]) -> TimerHandle: ...
-
-
 class Voicemail(Protocol):
     """Where a call goes that its line cannot take (features.voicemail.VoicemailDeposit)."""
 
     async def takes_messages(self, line_id: int) -> object | None: ...
 
     async def take_message(self, port: MediaPort, box: Any, line_id: int, number: str, caller: str) -> int | None: ...
+
+
+class VoicemailMenu(Protocol):
+    """Where a line's owner consults its voicemail (features.voicemail_menu.VoicemailMenu)."""
+
+    async def consult_own(self, port: MediaPort, line_id: int) -> None: ...
+
+    async def consult_remote(self, port: MediaPort, caller_line_id: int | None) -> None: ...
 
 
 @dataclass(slots=True)
@@ -137,6 +147,8 @@ class _Bridge:
     media: LocalMedia | None = None
     no_reply: TimerHandle | None = None
     """When the callee's phone has rung long enough and the call goes to its voicemail."""
+    relay: Relay | None = None
+    """The RTP relay of a call whose media is anchored here: both phones send to it."""
 
     @property
     def answered_result(self) -> CallResult:
@@ -158,7 +170,10 @@ class B2bua:
         timer_values: TimerValues | None = None,
         ring_timeout_s: float = RING_TIMEOUT_S,
         voicemail: Voicemail | None = None,
+        voicemail_menu: VoicemailMenu | None = None,
         open_media: OpenMedia | None = None,
+        media_anchor: AnchorPolicy = AnchorPolicy.NEVER,
+        open_relay: OpenRelay | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._authenticator = authenticator
@@ -172,11 +187,14 @@ class B2bua:
         self._t = timer_values or endpoint.timers
         self._ring_timeout_s = ring_timeout_s
         self._voicemail = voicemail if open_media is not None else None
+        self._voicemail_menu = voicemail_menu if open_media is not None else None
         self._open_media = open_media
+        self._media_anchor = media_anchor if open_relay is not None else AnchorPolicy.NEVER
+        self._open_relay = open_relay
         # What the node's addresses make of every call, worked out once: they are fixed at start.
         self._hosts = {transport: endpoint.sent_by(transport).rpartition(":")[0].strip("[]") for transport in Transport}
         self._own_hosts = frozenset({domain.lower()} | {host.lower() for host in self._hosts.values()})
-        self._contacts = {transport: _own_contact(endpoint.sent_by(transport), transport) for transport in Transport}
+        self._contacts = {transport: contact_uri(endpoint.sent_by(transport), transport) for transport in Transport}
         self._by_caller_transaction: dict[int, _Bridge] = {}
         self._by_callee_transaction: dict[int, _Bridge] = {}
         self._dialogs: dict[DialogId, tuple[_Bridge, bool]] = {}
@@ -216,7 +234,8 @@ class B2bua:
         if retransmission is not None and retransmission.handle is not None:
             retransmission.handle.cancel()
         if from_caller and bridge.callee_2xx_waiting is not None and bridge.callee is not None:
-            self._ack_callee(bridge, event.request.body, event.request.headers.get("Content-Type"))
+            body = self._carried_body(bridge, event.request, True, bridge.callee.peer)
+            self._ack_callee(bridge, body, event.request.headers.get("Content-Type"))
 
     def on_cancel(self, event: IncomingCancel) -> None:
         bridge = self._by_caller_transaction.get(event.invite_transaction)
@@ -288,6 +307,9 @@ class B2bua:
                 caller.number, decision.line.number, now, caller, decision.line, caller_name=caller.display_name
             )
             self._ring_line(event, call, decision.no_reply_s)
+        elif isinstance(decision, ToOwnVoicemail | ToVoicemailAccess):
+            call = Call(caller.number, _dialled(request.uri), now, caller, None, caller_name=caller.display_name)
+            self._consult_voicemail(event, call, decision)
         elif isinstance(decision, ToOutside | NoRoute):
             call = Call(caller.number, decision.number, now, caller, None, CallDirection.OUTGOING, caller.display_name)
             if isinstance(decision, ToOutside):
@@ -303,13 +325,16 @@ class B2bua:
         if self._looping(event):
             return
         decision = self._dial_plan.route_incoming(_dialled(request.uri))
-        if not isinstance(decision, ToLine):
-            self._answer(event.transaction, response_to(request, 404))
-            return
         number, name = presented_caller(request)
         now = self._clock.wall()
-        call = Call(number, decision.line.number, now, None, decision.line, CallDirection.INCOMING, name)
-        self._ring_line(event, call, decision.no_reply_s)
+        if isinstance(decision, ToLine):
+            call = Call(number, decision.line.number, now, None, decision.line, CallDirection.INCOMING, name)
+            self._ring_line(event, call, decision.no_reply_s)
+        elif isinstance(decision, ToVoicemailAccess):
+            call = Call(number, _dialled(request.uri), now, None, None, CallDirection.INCOMING, name)
+            self._consult_voicemail(event, call, decision)
+        else:
+            self._answer(event.transaction, response_to(request, 404))
 
     def _looping(self, event: IncomingRequest) -> bool:
         """Max-Forwards exhausted (RFC 3261 §16.3): 483, and the call goes no further."""
@@ -330,9 +355,44 @@ class B2bua:
             self._to_voicemail_or_refuse(event, call, 486)
             return
         peer = Peer(binding.transport, binding.source_host, binding.source_port)
-        bridge = self._open(event, call, peer, binding.contact.strip("<>"), f"<sip:{callee.number}@{self._domain}>")
+        target, to = binding.contact.strip("<>"), f"<sip:{callee.number}@{self._domain}>"
+        bridge = self._new_bridge(event, call)
+        if self._anchors(event.request, event.peer, binding):
+            task = self._open_anchored(bridge, peer, lambda: self._ring_phone(bridge, peer, target, to, no_reply_s))
+            asyncio.get_running_loop().create_task(task)
+        else:
+            self._ring_phone(bridge, peer, target, to, no_reply_s)
+
+    def _ring_phone(self, bridge: _Bridge, peer: Peer, target: str, to: str, no_reply_s: float) -> None:
+        """Invite the line's phone; its voicemail takes the call if nobody picks up within `no_reply_s`."""
+        if _over(bridge.call):
+            return
+        self._call_callee(bridge, peer, target, to)
         if self._voicemail is not None:
             bridge.no_reply = self._timers.call_later(no_reply_s, lambda: self._no_reply(bridge))
+
+    def _anchors(self, invite: Request, peer: Peer, binding: Binding) -> bool:
+        """Whether a line-to-line call's media goes through this node (calls.media_anchor)."""
+        if self._media_anchor is AnchorPolicy.NEVER:
+            return False
+        caller = PhoneAddresses(peer.host, _contact_host(invite), _offer(invite))
+        callee = PhoneAddresses(binding.source_host, _uri_host(binding.contact.strip("<>")))
+        return anchors(self._media_anchor, caller, callee)
+
+    async def _open_anchored(self, bridge: _Bridge, callee: Peer, then: Callable[[], None]) -> None:
+        """Open the call's relay, then go on with `then` on the loop; without a relay (no RTP port free), the
+        phones send to each other, which is the call as it would be unanchored rather than no call."""
+        assert self._open_relay is not None
+        try:
+            relay = await self._open_relay(self._hosts[bridge.caller.peer.transport], self._hosts[callee.transport])
+        except Exception:
+            log.warning("call %s: no relay for its media, the phones send to each other", bridge.call.id, exc_info=True)
+        else:
+            if _over(bridge.call):
+                relay.close()
+                return
+            bridge.relay = relay
+        self._timers.call_later(0, then)
 
     def _to_voicemail_or_refuse(self, event: IncomingRequest, call: Call, status: int) -> None:
         """A line that cannot take the call (480 unregistered, 486 busy): its voicemail answers, when the node
@@ -340,10 +400,7 @@ class B2bua:
         if self._voicemail is None:
             self._answer(event.transaction, response_to(event.request, status))
             return
-        bridge = _Bridge(call, _Leg(event.peer, event.request, event.transaction), secrets.token_hex(8))
-        self._by_caller_transaction[event.transaction] = bridge
-        for line_id in call.lines:
-            self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
+        bridge = self._new_bridge(event, call)
         bridge.local = asyncio.get_running_loop().create_task(self._answer_locally(bridge, status))
 
     def _no_reply(self, bridge: _Bridge) -> None:
@@ -379,23 +436,59 @@ class B2bua:
             bridge.no_reply = None
 
     async def _answer_locally(self, bridge: _Bridge, status: int, box: object | None = None) -> None:
-        """Answer with our own media and take a message; on the way out, hang up if the caller has not.
-        `box` is the line's box when the caller already looked it up; `status` is the caller's answer when the
-        line's box is off."""
-        assert self._voicemail is not None and self._open_media is not None
+        """The line's voicemail takes a message. `box` is the line's box when the caller already looked it up;
+        `status` is the caller's answer when the line's box is off."""
+        assert self._voicemail is not None
+        voicemail = self._voicemail
         call = bridge.call
         line = call.callee_line
         assert line is not None
         try:
             if box is None:
-                box = await self._voicemail.takes_messages(line.line_id)
+                box = await voicemail.takes_messages(line.line_id)
+        except Exception:
+            log.exception("the voicemail of call %s could not be looked up", call.id)
+            status = 500
+        if box is None:
+            self._timers.call_later(0, lambda: self._refuse_locally(bridge, status))
+            return
+
+        async def take_message(port: MediaPort) -> None:
+            await voicemail.take_message(port, box, line.line_id, line.number, call.caller_number)
+
+        await self._serve_locally(bridge, take_message)
+
+    def _consult_voicemail(
+        self, event: IncomingRequest, call: Call, decision: ToOwnVoicemail | ToVoicemailAccess
+    ) -> None:
+        """123 or the voicemail access number: the voicemail's menu answers the caller."""
+        menu = self._voicemail_menu
+        if menu is None:
+            self._answer(event.transaction, response_to(event.request, 404))
+            return
+        caller_line = call.caller_line.line_id if call.caller_line is not None else None
+
+        async def consult(port: MediaPort) -> None:
+            if isinstance(decision, ToOwnVoicemail):
+                await menu.consult_own(port, decision.line.line_id)
+            else:
+                await menu.consult_remote(port, caller_line)
+
+        bridge = self._new_bridge(event, call)
+        bridge.local = asyncio.get_running_loop().create_task(self._serve_locally(bridge, consult))
+
+    async def _serve_locally(self, bridge: _Bridge, application: Callable[[MediaPort], Awaitable[None]]) -> None:
+        """Answer the caller with our own media and run `application` on it (488 to an offer it cannot take); on
+        the way out, hang up if the caller has not."""
+        assert self._open_media is not None
+        call = bridge.call
+        try:
             offer = _offer(bridge.caller.invite)
             terms = offer_terms(offer) if offer is not None else None
             if _over(call):
                 return
-            if box is None or offer is None or terms is None:
-                refusal = status if box is None else 488
-                self._timers.call_later(0, lambda: self._refuse_locally(bridge, refusal))
+            if offer is None or terms is None:
+                self._timers.call_later(0, lambda: self._refuse_locally(bridge, 488))
                 return
             host = self._hosts[bridge.caller.peer.transport]
             media = await self._open_media(terms.stream(), host)
@@ -404,7 +497,7 @@ class B2bua:
                 return
             answer = local_answer(offer, terms, host, media.port).serialise()
             self._timers.call_later(0, lambda: self._accept_locally(bridge, answer))
-            await self._voicemail.take_message(MediaPort(media), box, line.line_id, line.number, call.caller_number)
+            await application(MediaPort(media))
         except Exception:
             log.exception("the voicemail failed on call %s", call.id)
         finally:
@@ -460,18 +553,20 @@ class B2bua:
 
     def _dial_out(self, event: IncomingRequest, call: Call, trunk: CarrierTrunk) -> None:
         uri = trunk_uri(call.callee_number, trunk)
-        self._open(event, call, Peer(trunk.transport, trunk.host, trunk.port), uri, f"<{uri}>", trunk)
+        bridge = self._new_bridge(event, call, trunk)
+        self._call_callee(bridge, Peer(trunk.transport, trunk.host, trunk.port), uri, f"<{uri}>")
 
-    def _open(
-        self, event: IncomingRequest, call: Call, peer: Peer, target: str, to: str, trunk: CarrierTrunk | None = None
-    ) -> _Bridge:
-        """Start the call: the caller's leg is the INVITE received, the callee's the INVITE sent to `target`."""
+    def _call_callee(self, bridge: _Bridge, peer: Peer, target: str, to: str) -> None:
+        """The callee's leg: the INVITE sent to `target`, with the caller's offer (anchored, if the call is)."""
+        self._invite_callee(bridge, self._callee_invite(bridge, target, to, peer), peer)
+        self._ring_later(bridge)
+
+    def _new_bridge(self, event: IncomingRequest, call: Call, trunk: CarrierTrunk | None = None) -> _Bridge:
+        """The call's state, from the caller's INVITE on; it counts against its lines' simultaneous calls."""
         bridge = _Bridge(call, _Leg(event.peer, event.request, event.transaction), secrets.token_hex(8), trunk=trunk)
         self._by_caller_transaction[event.transaction] = bridge
         for line_id in call.lines:
             self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
-        self._invite_callee(bridge, self._callee_invite(event.request, call, target, to, peer), peer)
-        self._ring_later(bridge)
         return bridge
 
     def _invite_callee(self, bridge: _Bridge, invite: Request, peer: Peer) -> None:
@@ -485,7 +580,8 @@ class B2bua:
         call.end(self._clock.wall(), CallResult.FAILED, status)
         self._record(call)
 
-    def _callee_invite(self, request: Request, call: Call, target: str, to: str, peer: Peer) -> Request:
+    def _callee_invite(self, bridge: _Bridge, target: str, to: str, peer: Peer) -> Request:
+        request, call = bridge.caller.invite, bridge.call
         identity = f"<sip:{call.caller_number}@{self._domain}>"
         display = call.caller_name or call.caller_number
         display = display.replace("\\", "").replace('"', "")
@@ -502,7 +598,7 @@ class B2bua:
                 *_body_headers(request),
             ]
         )
-        return Request("INVITE", target, headers, request.body)
+        return Request("INVITE", target, headers, self._carried_body(bridge, request, True, peer))
 
     # The callee's answers to the INVITE.
 
@@ -626,7 +722,8 @@ class B2bua:
             return
         if request.method in ("INVITE", "UPDATE"):
             own.dialog.update_target(request)
-        relayed = other.dialog.new_request(request.method, request.body, request.headers.get("Content-Type"))
+        body = self._carried_body(bridge, request, from_caller, other.peer)
+        relayed = other.dialog.new_request(request.method, body, request.headers.get("Content-Type"))
         for name, value in _body_headers(request, _BODY_HEADERS[1:]):  # Content-Type: new_request adds it
             relayed.headers.add(name, value)
         transaction = self._endpoint.send_request(relayed, other.peer, self._clock.now())
@@ -641,6 +738,7 @@ class B2bua:
         assert origin is not None and origin.dialog is not None and target is not None and target.dialog is not None
         answer = response_to(relay.origin_request, response.status, response.reason)
         _copy_body(response, answer)
+        answer.body = self._carried_body(bridge, response, not relay.origin_is_caller, origin.peer)
         if relay.origin_request.method in ("INVITE", "UPDATE"):
             answer.headers.add("Contact", origin.dialog.local_contact)
         if relay.origin_request.method == "INVITE" and 200 <= response.status < 300:
@@ -719,6 +817,7 @@ class B2bua:
             response.headers.add("Contact", self._contact(bridge.caller.peer.transport))
         if relayed is not None:
             _copy_body(relayed, response)
+            response.body = self._carried_body(bridge, relayed, False, bridge.caller.peer)
         return response
 
     def _send_2xx(self, bridge: _Bridge, dialog_id: DialogId, transaction: int, response: Response) -> None:
@@ -746,6 +845,23 @@ class B2bua:
 
         retransmission.handle = self._timers.call_later(retransmission.interval, again)
 
+    def _carried_body(self, bridge: _Bridge, message: Request | Response, from_caller: bool, towards: Peer) -> bytes:
+        """The body of `message`, from the caller's side or the callee's, as passed to the other phone (at
+        `towards`): as it came, unless the call's media is anchored and it is SDP, whose relayed stream then
+        names the relay's port for the other phone's leg (and tells the relay where its author receives)."""
+        relay = bridge.relay
+        body = message.body
+        content_type = (message.headers.get("Content-Type") or "").partition(";")[0].strip().lower()
+        if relay is None or not body or content_type != "application/sdp":
+            return body
+        try:
+            sdp = SessionDescription.parse(body)
+        except SdpError:
+            return body  # the other phone refuses what nobody can read
+        relay.set_remote(Side.CALLER if from_caller else Side.CALLEE, relayed_remote(sdp))
+        port = relay.port_for(Side.CALLEE if from_caller else Side.CALLER)
+        return anchored(sdp, self._hosts[towards.transport], port).serialise()
+
     def _answer(self, transaction: int, response: Response) -> None:
         self._endpoint.send_response(transaction, response, self._clock.now())
 
@@ -759,6 +875,9 @@ class B2bua:
             return
         if bridge.media is not None:
             bridge.media.close()  # the voicemail's recording ends with what it has
+        if bridge.relay is not None:
+            log.info("call %s media relayed: %s", bridge.call.id, bridge.relay.statistics)
+            bridge.relay.close()
         self._stop_no_reply(bridge)
         self._ringing.pop(bridge.caller.transaction, None)
         self._stop_2xx_retransmissions(bridge)  # an ended call waits for no ACK
@@ -815,11 +934,6 @@ class B2bua:
         bridge.unacked.clear()
 
 
-def _own_contact(sent_by: str, transport: Transport) -> str:
-    suffix = "" if transport == Transport.UDP else f";transport={transport.value}"
-    return f"<sip:{sent_by}{suffix}>"
-
-
 def _relayed_failure(status: int) -> int:
     """What the caller hears of the callee side's failure: a redirection is not followed (480), and a challenge
     the platform could not answer is no question for the caller's phone, whose credentials are not asked
@@ -873,3 +987,22 @@ def _offer(invite: Request) -> SessionDescription | None:
 def _over(call: Call) -> bool:
     """Whether the call has ended: read anew after each await, since the caller may hang up meanwhile."""
     return call.state == CallState.ENDED
+
+
+def _contact_host(request: Request) -> str | None:
+    """The host of a request's first Contact, None without one (or a malformed one)."""
+    try:
+        contact = first_contact_of(request)
+    except (HeaderError, UriError):
+        return None
+    if contact is None or contact == "*":
+        return None
+    return contact.uri.host if isinstance(contact.uri, SipUri) else None
+
+
+def _uri_host(uri: str) -> str | None:
+    try:
+        parsed = parse_uri(uri)
+    except UriError:
+        return None
+    return parsed.host if isinstance(parsed, SipUri) else None

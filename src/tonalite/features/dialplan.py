@@ -28,6 +28,18 @@ class ToLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ToOwnVoicemail:
+    """123 from a line: its own voicemail's menu, without a PIN."""
+
+    line: SipLine
+
+
+@dataclass(frozen=True, slots=True)
+class ToVoicemailAccess:
+    """The voicemail access number: any box's menu, opened with its line's number and PIN."""
+
+
+@dataclass(frozen=True, slots=True)
 class ToOutside:
     """A number off the platform, and the trunk that carries it out."""
 
@@ -50,7 +62,8 @@ class Unassigned:
     dialled: str
 
 
-Decision = ToLine | ToOutside | NoRoute | Unassigned
+Decision = ToLine | ToOwnVoicemail | ToVoicemailAccess | ToOutside | NoRoute | Unassigned
+VOICEMAIL_SHORT_NUMBER = "123"
 
 
 def normalise_dialled(dialled: str, country: str = "FR") -> str | None:
@@ -82,14 +95,19 @@ def _normalise(dialled: str, country: str) -> str | None:
 
 
 class DialPlan:
-    def __init__(self, lines: LineDirectory, trunks: TrunkService) -> None:
+    def __init__(self, lines: LineDirectory, trunks: TrunkService, voicemail_access_number: str = "") -> None:
         self._lines = lines
         self._trunks = trunks
+        self._voicemail_access_number = voicemail_access_number
 
     def route(self, dialled: str, caller: SipLine) -> Decision:
+        if dialled == VOICEMAIL_SHORT_NUMBER:
+            return ToOwnVoicemail(caller)
         number = normalise_dialled(dialled)
         if number is None:
             return Unassigned(dialled)
+        if number == self._voicemail_access_number:
+            return ToVoicemailAccess()
         line = self._lines.by_number(number)
         if line is not None:
             return self._to_line(line)
@@ -98,10 +116,13 @@ class DialPlan:
         trunk = self._trunks.for_number(number)
         return ToOutside(number, trunk) if trunk is not None else NoRoute(number)
 
-    def route_incoming(self, dialled: str) -> ToLine | Unassigned:
-        """A call from a trunk reaches a line of the platform or nothing: never another trunk (the platform is
-        no transit network). The carrier may write the number in E.164, without its +, or national."""
+    def route_incoming(self, dialled: str) -> ToLine | ToVoicemailAccess | Unassigned:
+        """A call from a trunk reaches a line of the platform, the voicemail access, or nothing: never another
+        trunk (the platform is no transit network). The carrier may write the number in E.164, without its +,
+        or national."""
         number = normalise_dialled(dialled)
+        if number is not None and number == self._voicemail_access_number:
+            return ToVoicemailAccess()
         line = self._lines.by_number(number) if number is not None else None
         return self._to_line(line) if line is not None else Unassigned(number or dialled)
 

@@ -1,25 +1,27 @@
 """Voicemail: taking a message for a line whose call went unanswered (the deposit).
 
-The call core answers the caller and hands the leg's media port here. The caller hears the greeting (the
-default one: "you have reached the voicemail of" and the line's number, then the invitation to speak; in
-greeting-only mode, that no message is taken), then the beep, and is recorded until they hang up, press #, or
-reach the box's longest message. The message is stored as it was recorded, even when the call ends badly,
-then its notices go out. The owner's own recorded greetings come with the greeting upload.
+The call core answers the caller and hands the leg's media port here. The caller hears the greeting of the
+box's type (services.voicemail_greetings says what each one sounds like; in greeting-only mode, the sentence
+that no message is taken, or the owner's recording alone), then the beep, and is recorded until they hang up,
+press #, or reach the box's longest message. An owner's recording that cannot be played (its file gone or
+damaged) gives way to the default greeting: a caller never hears silence. The message is stored as it was
+recorded, even when the call ends badly, then its notices go out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from tonalite.calls.media_port import MediaClosed, MediaPort, StopReason
 from tonalite.features.spoken import spoken_phone_number
+from tonalite.media.wav import WavError
 from tonalite.prompts import BEEP, prompt_path
 from tonalite.services.voicemail import Deposit, DepositBox
-from tonalite.store.models import Language, VoicemailMessage
+from tonalite.store.models import GreetingType, Language, VoicemailMessage
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class VoicemailDeposit:
         """Greet, record and store; the stored message's id, or None (greeting only, hung up before the beep,
         or less than a second of message)."""
         try:
-            await port.play(self._greeting(box, number), interruptible=True)  # a key skips to the beep
+            await self._greet(port, box, number)
             if box.do_not_record:
                 return None
             await port.play([self._beep])
@@ -85,11 +87,31 @@ class VoicemailDeposit:
         await self._notices.new_message(message.id)
         return message.id
 
+    async def _greet(self, port: MediaPort, box: DepositBox, number: str) -> None:
+        """Play the box's greeting, a key skipping to the beep; the default one if the recording cannot be read
+        (a file is read whole before any of it is played)."""
+        try:
+            await port.play(self._greeting(box, number), interruptible=True)
+        except (OSError, WavError) as error:
+            log.warning("box %d: its greeting cannot be played, the default one is (%s)", box.box_id, error)
+            await port.play(self._spoken(box, spoken_phone_number(number, box.language)), interruptible=True)
+
     def _greeting(self, box: DepositBox, number: str) -> list[Path]:
-        language = box.language.value
+        if box.greeting is None or box.greeting_type == GreetingType.DEFAULT:
+            return self._spoken(box, spoken_phone_number(number, box.language))
+        if box.greeting_type == GreetingType.SHORT:
+            return self._spoken(box, [box.greeting])
+        return [box.greeting]
+
+    def _spoken(self, box: DepositBox, name: Sequence[str | Path]) -> list[Path]:
+        """The default sentences around the line's name: its number spoken (prompt ids), or the owner's
+        recording of it (a file)."""
         ending = "voicemail_greeting_no_message" if box.do_not_record else "voicemail_greeting_end"
-        spoken = ["voicemail_greeting_start", *spoken_phone_number(number, box.language), ending]
-        return [self._prompts(language, prompt_id) for prompt_id in spoken]
+        language = box.language.value
+        return [
+            self._prompts(language, part) if isinstance(part, str) else part
+            for part in ["voicemail_greeting_start", *name, ending]
+        ]
 
     async def _say_goodbye(self, port: MediaPort, language: Language) -> None:
         try:

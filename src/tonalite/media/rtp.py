@@ -150,6 +150,25 @@ def is_rtcp(data: bytes) -> bool:
     return len(data) >= 2 and 192 <= data[1] <= 223
 
 
+def rtcp_source(data: bytes) -> int | None:
+    """The SSRC of the sender of an RTCP compound packet (the first packet's, RFC 3550 §6.4), None when `data`
+    does not start like RTCP: shorter than 8 octets, not version 2 or not an RTCP packet type. Only the header is
+    read, for a relay, which forwards packets whole and leaves the rest to the phones."""
+    if len(data) < 8 or data[0] >> 6 != RTP_VERSION or not is_rtcp(data):
+        return None
+    return int(_SSRC.unpack_from(data, 4)[0])
+
+
+def rtp_source(data: bytes) -> int | None:
+    """The SSRC of an RTP packet, or of an RTCP packet sharing its port (RFC 5761), None when `data` is neither:
+    shorter than its header or not version 2. Only the header is read, as by `rtcp_source`."""
+    if is_rtcp(data):
+        return rtcp_source(data)
+    if len(data) < RTP_HEADER_LENGTH or data[0] >> 6 != RTP_VERSION:
+        return None
+    return int(_SSRC.unpack_from(data, 8)[0])
+
+
 class ReportBlock(NamedTuple):
     """What a receiver reports about one source (RFC 3550 §6.4.1). `cumulative_lost` is signed: duplicates
     can make it negative. `last_sr` is the middle 32 bits of that source's last SR NTP timestamp and

@@ -7,10 +7,9 @@ frames come from, `listen` where incoming ones go.
 
 Incoming packets are hostile network data: a packet that is not RTP, has a payload type that was not
 negotiated, or is audio that is not one 20 ms frame (the SDP offers ptime 20) is dropped and counted, and
-changes nothing. The first packet kept latches the address we send to (symmetric RTP, RFC 4961): a phone
-behind NAT is reached at the address its packets come from, not the one its SDP names. After that, a packet
-from another address is kept, and moves the latch, only if it carries the latched source's SSRC (the phone's
-NAT binding changed): a stranger who finds the port cannot divert the call's audio to itself by sending RTP.
+changes nothing. The packets kept latch the address we send to (symmetric RTP, see media/latching.py): a phone
+behind NAT is reached at the address its packets come from, and a stranger who finds the port cannot divert
+the call's audio to itself by sending RTP.
 """
 
 from __future__ import annotations
@@ -27,6 +26,8 @@ import numpy.typing as npt
 from tonalite.media.dtmf import DEFAULT_DURATION_MS, DtmfError, DtmfEvent, DtmfPacket, DtmfReceiver, dtmf_packets
 from tonalite.media.g711 import SAMPLE_RATE, G711Codec
 from tonalite.media.jitter import FRAME_SAMPLES, JitterBuffer
+from tonalite.media.latching import Address as Address
+from tonalite.media.latching import RtpLatch
 from tonalite.media.rtp import (
     ReceiverReport,
     RtcpError,
@@ -41,7 +42,6 @@ from tonalite.media.rtp import (
     parse_rtp,
 )
 
-Address: TypeAlias = tuple[str, int]
 Samples: TypeAlias = npt.NDArray[np.int16]
 AudioSource: TypeAlias = Callable[[], Samples | None]
 """Called once per tick for the next 160 samples to send, or None when it has nothing (silence is sent)."""
@@ -81,10 +81,9 @@ class MediaStream:
         "_events",
         "_jitter",
         "_last_tick",
-        "_latched_ssrc",
+        "_latch",
         "_received",
         "_receiver",
-        "_remote",
         "_sender",
         "_sink",
         "_source",
@@ -107,8 +106,7 @@ class MediaStream:
         self.codec = codec
         self.telephone_event = telephone_event
         self._dropped = 0  # malformed RTP or RTCP, payload types not negotiated, audio not 20 ms
-        self._remote = remote
-        self._latched_ssrc: int | None = None
+        self._latch = RtpLatch(remote)
         self._sender = RtpSender(codec.payload_type, rng)
         self._receiver = RtpReceiver(SAMPLE_RATE)
         self._jitter = JitterBuffer(target_delay)
@@ -125,7 +123,7 @@ class MediaStream:
     @property
     def remote(self) -> Address | None:
         """Where packets go: the source of the latest packet kept, else the SDP's address."""
-        return self._remote
+        return self._latch.remote
 
     @property
     def statistics(self) -> StreamStatistics:
@@ -164,8 +162,7 @@ class MediaStream:
         except RtpError:
             self._dropped += 1
             return
-        latched = self._latched_ssrc
-        if latched is not None and source != self._remote and packet.ssrc != latched:
+        if not self._latch.admits(source, packet.ssrc):
             self._dropped += 1
             return
         if not self._accept(packet, now):
@@ -173,8 +170,7 @@ class MediaStream:
             return
         self._received += 1
         self._receiver.receive(packet, now)
-        self._remote = source
-        self._latched_ssrc = packet.ssrc
+        self._latch.latch(source, packet.ssrc)
 
     def _accept(self, packet: RtpPacket, now: float) -> bool:
         """Hand a packet to the jitter buffer or the DTMF receiver: whether it was one of theirs.
@@ -220,9 +216,10 @@ class MediaStream:
         self._last_tick = now
         self._unstamped += FRAME_SAMPLES
         samples = None if self._source is None else self._source()
-        if self._remote is None:
+        remote = self._latch.remote
+        if remote is None:
             return None
-        return self._packet(samples), self._remote
+        return self._packet(samples), remote
 
     def _packet(self, samples: Samples | None) -> bytes:
         """The next datagram: a queued key press's next event packet, else audio. An event's packets all

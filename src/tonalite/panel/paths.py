@@ -12,6 +12,7 @@ RENAME = "display-name"
 RESET_PASSWORD = "sip-password"
 VOICEMAIL_SETTINGS = "voicemail/settings"
 VOICEMAIL_MESSAGE = "voicemail/messages/{message_id}"
+VOICEMAIL_GREETING = "voicemail/greetings/{kind}"
 
 
 class LineTab(StrEnum):
@@ -35,6 +36,11 @@ def line_path(group_id: int, number: str, page: str = LineTab.DASHBOARD) -> str:
 def message_path(group_id: int, number: str, message_id: int, action: str) -> str:
     """A voicemail message's audio (`audio`) or form action (`read`, `delete`)."""
     return line_path(group_id, number, f"{VOICEMAIL_MESSAGE.format(message_id=message_id)}/{action}")
+
+
+def greeting_path(group_id: int, number: str, kind: str, action: str) -> str:
+    """A voicemail greeting's audio (`audio`) or form action (`upload`, `delete`)."""
+    return line_path(group_id, number, f"{VOICEMAIL_GREETING.format(kind=kind)}/{action}")
 
 
 def local_path(text: str) -> str:

@@ -15,6 +15,7 @@ from tonalite.panel.paths import (
     RESET_PASSWORD,
     VOICEMAIL_SETTINGS,
     LineTab,
+    greeting_path,
     group_path,
     line_path,
     message_path,
@@ -49,6 +50,7 @@ class PanelTemplates:
             reset_password=RESET_PASSWORD,
             voicemail_settings=VOICEMAIL_SETTINGS,
             message_path=message_path,
+            greeting_path=greeting_path,
             languages=list(Language),
             csrf_field=CSRF_FIELD,
         )

@@ -32,6 +32,18 @@ class InvalidInput(ServiceError):
     code = "invalid"
 
 
+class InputTooLarge(InvalidInput):
+    """An upload over its size limit."""
+
+    code = "too_large"
+
+
+class UnsupportedFormat(InvalidInput):
+    """An upload in a format the platform does not take (a text file sent as a sound)."""
+
+    code = "unsupported_format"
+
+
 class Conflict(ServiceError):
     code = "conflict"
 

@@ -9,10 +9,12 @@ completes each unfinished message from what its file holds: the part already rec
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tonalite.clock import Clock
@@ -35,6 +37,12 @@ from tonalite.store.models import (
 
 MIN_MESSAGE_MS = 1000
 """A message with less audio than this (a caller who hung up at the beep) is discarded."""
+GREETING_SOUNDS = {
+    GreetingType.FULL: "full_greeting_sound_id",
+    GreetingType.SHORT: "short_greeting_sound_id",
+    GreetingType.TEMPORARY: "temporary_greeting_sound_id",
+}
+"""The greeting types the owner records, and the box's column naming each one's sound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,8 @@ class DepositBox:
     do_not_record: bool
     max_message_seconds: int
     greeting_type: GreetingType
+    greeting: Path | None
+    """The selected greeting's recording (services.voicemail_greetings), None for the default greeting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +67,30 @@ class Deposit:
     path: Path
 
 
+class BoxCounts(NamedTuple):
+    """A line's complete messages by folder: what message waiting indication tells the line's phone."""
+
+    number: str
+    new: int
+    saved: int
+
+
+def _no_one_told(line_id: int) -> None:
+    """The default change hook: nobody watches the boxes (the CLI, the tests of the service alone)."""
+
+
 class VoicemailService:
-    def __init__(self, db: Database, clock: Clock, data_dir: Path) -> None:
+    """`on_change` is called with the line id after each change of a box's counts (a message stored, moved,
+    deleted), once it is committed, from whichever thread made it."""
+
+    def __init__(
+        self, db: Database, clock: Clock, data_dir: Path, on_change: Callable[[int], None] = _no_one_told
+    ) -> None:
         self._db = db
         self._clock = clock
         self._root = data_dir / "voicemail"
+        self._data_dir = data_dir
+        self.on_change = on_change
 
     def audio_path(self, box_id: int, message_id: int) -> Path:
         return self._root / str(box_id) / f"{message_id}.wav"
@@ -81,7 +110,9 @@ class VoicemailService:
             if found is None or not found[0].active:
                 return None
             box, language = found
-            return DepositBox(box.id, language, box.do_not_record, box.max_message_seconds, box.greeting_type)
+            sound_id = recorded_greeting(box, box.greeting_type)
+            greeting = None if sound_id is None else sound_path(self._data_dir, sound_id)
+            return DepositBox(box.id, language, box.do_not_record, box.max_message_seconds, box.greeting_type, greeting)
 
     def start_deposit(self, line_id: int, caller: str) -> Deposit | None:
         """A new message for the line's box, None when the line has no active box."""
@@ -103,16 +134,23 @@ class VoicemailService:
             message = session.get(VoicemailMessage, deposit.message_id)
             if message is None:
                 return None
-            return self._finish(session, message, deposit.path)
+            stored = self._finish(session, message, deposit.path)
+            line_id = _line_of(session, message.box_id)
+        if stored is not None:
+            self.on_change(line_id)
+        return stored
 
     def recover_deposits(self) -> int:
         """Complete the deposits a stopped node left unfinished; returns how many were kept."""
-        kept = 0
+        kept: list[VoicemailMessage] = []
         with self._db.session() as session:
             for message in session.scalars(select(VoicemailMessage).where(VoicemailMessage.complete.is_(False))):
                 if self._finish(session, message, self.audio_path(message.box_id, message.id)) is not None:
-                    kept += 1
-        return kept
+                    kept.append(message)
+            changed = {_line_of(session, box_id) for box_id in {message.box_id for message in kept}}
+        for line_id in changed:
+            self.on_change(line_id)
+        return len(kept)
 
     def _finish(self, session: Session, message: VoicemailMessage, path: Path) -> VoicemailMessage | None:
         duration_ms = _duration_ms(path)
@@ -148,16 +186,37 @@ class VoicemailService:
         """Put a message in a folder: saved once listened to (read), or back to new."""
         with self._db.session() as session:
             message = self._owned_message(session, principal, group_id, number, message_id)
+            moved = message.folder != folder
             message.folder = folder
-            return message
+            line_id = _line_of(session, message.box_id)
+        if moved:
+            self.on_change(line_id)
+        return message
 
     def delete(self, principal: Principal, group_id: int, number: str, message_id: int) -> None:
         """Delete a message and its audio; the file goes once the row is gone, so a failure keeps both."""
         with self._db.session() as session:
             message = self._owned_message(session, principal, group_id, number, message_id)
             path = self.audio_path(message.box_id, message.id)
+            line_id = _line_of(session, message.box_id)
             session.delete(message)
         path.unlink(missing_ok=True)
+        self.on_change(line_id)
+
+    def counts(self, line_id: int) -> BoxCounts | None:
+        """The line's complete messages by folder (0/0 for a line without a box); None for no such line."""
+        with self._db.session() as session:
+            number = session.scalar(select(Line.number).where(Line.id == line_id))
+            if number is None:
+                return None
+            found = session.execute(
+                select(VoicemailMessage.folder, func.count())
+                .join(VoicemailBox, VoicemailMessage.box_id == VoicemailBox.id)
+                .where(VoicemailBox.line_id == line_id, VoicemailMessage.complete.is_(True))
+                .group_by(VoicemailMessage.folder)
+            )
+            by_folder = {folder: count for folder, count in found}
+        return BoxCounts(number, by_folder.get(MessageFolder.NEW, 0), by_folder.get(MessageFolder.SAVED, 0))
 
     def _owned_message(
         self, session: Session, principal: Principal, group_id: int, number: str, message_id: int
@@ -176,6 +235,21 @@ def owned_box(session: Session, principal: Principal, group_id: int, number: str
     if box is None:
         raise NotFound()
     return box
+
+
+def recorded_greeting(box: VoicemailBox, kind: GreetingType) -> int | None:
+    """The id of the box's sound for a greeting type; None for the default greeting or one not recorded."""
+    column = GREETING_SOUNDS.get(kind)
+    return None if column is None else getattr(box, column)
+
+
+def sound_path(data_dir: Path, sound_id: int) -> Path:
+    """Where an uploaded or recorded sound's 8 kHz WAV file lives."""
+    return data_dir / "sounds" / f"{sound_id}.wav"
+
+
+def _line_of(session: Session, box_id: int) -> int:
+    return session.execute(select(VoicemailBox.line_id).where(VoicemailBox.id == box_id)).scalar_one()
 
 
 def _duration_ms(path: Path) -> int:

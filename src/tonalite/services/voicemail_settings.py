@@ -10,7 +10,7 @@ from tonalite.services.errors import InvalidInput
 from tonalite.services.principal import Principal
 from tonalite.services.secrets import hash_password
 from tonalite.services.validation import check_email
-from tonalite.services.voicemail import owned_box
+from tonalite.services.voicemail import GREETING_SOUNDS, owned_box, recorded_greeting
 from tonalite.store.database import Database
 from tonalite.store.models import AudioFormat, GreetingType, VoicemailBox, VoicemailRecipient
 
@@ -18,11 +18,6 @@ MESSAGE_SECONDS_RANGE = (10, 600)
 MAX_RECIPIENTS = 10
 EDITABLE = frozenset({"active", "greeting_type", "do_not_record", "audio_format", "max_message_seconds", "recipients"})
 PIN_FIELD = "pin"
-_GREETING_SOUNDS = {
-    GreetingType.FULL: "full_greeting_sound_id",
-    GreetingType.SHORT: "short_greeting_sound_id",
-    GreetingType.TEMPORARY: "temporary_greeting_sound_id",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +56,7 @@ class VoicemailSettingsService:
             box = owned_box(session, principal, group_id, number)
             for name, value in changes.items():
                 if name == PIN_FIELD:
-                    box.pin_hash = hash_password(_checked_pin(value))
+                    box.pin_hash = hash_password(checked_pin(value))
                 elif name == "recipients":
                     box.recipients = [
                         VoicemailRecipient(email=recipient.email, attach_audio=recipient.attach_audio)
@@ -71,8 +66,7 @@ class VoicemailSettingsService:
                     box.max_message_seconds = _checked_seconds(value)
                 else:
                     setattr(box, name, value)
-            missing = _GREETING_SOUNDS.get(box.greeting_type)
-            if missing is not None and getattr(box, missing) is None:
+            if box.greeting_type in GREETING_SOUNDS and recorded_greeting(box, box.greeting_type) is None:
                 raise InvalidInput("error.greeting_missing", "greeting_type")
             session.flush()
             return _settings(box)
@@ -87,11 +81,12 @@ def _settings(box: VoicemailBox) -> VoicemailSettings:
         max_message_seconds=box.max_message_seconds,
         recipients=tuple(Recipient(r.email, r.attach_audio) for r in box.recipients),
         pin_set=bool(box.pin_hash),
-        greetings=(GreetingType.DEFAULT, *(kind for kind, sound in _GREETING_SOUNDS.items() if getattr(box, sound))),
+        greetings=(GreetingType.DEFAULT, *(kind for kind in GREETING_SOUNDS if recorded_greeting(box, kind))),
     )
 
 
-def _checked_pin(value: Any) -> str:
+def checked_pin(value: Any) -> str:
+    """A box's PIN: four digits (InvalidInput otherwise), from the panel, the API or the 123 menu."""
     if not isinstance(value, str) or len(value) != 4 or not (value.isascii() and value.isdigit()):
         raise InvalidInput("error.pin_invalid", PIN_FIELD)
     return value

@@ -9,3 +9,9 @@ class Transport(StrEnum):
     UDP = "udp"
     TCP = "tcp"
     TLS = "tls"
+
+
+def contact_uri(sent_by: str, transport: Transport) -> str:
+    """This node's Contact on a transport (`host:port` as in its Vias): the transport named unless UDP."""
+    suffix = "" if transport == Transport.UDP else f";transport={transport.value}"
+    return f"<sip:{sent_by}{suffix}>"

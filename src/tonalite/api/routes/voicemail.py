@@ -1,16 +1,21 @@
 """A line's voicemail: its messages, listed, read, moved between folders, played (byte ranges, so that a
-browser can seek) and deleted; and its settings."""
+browser can seek) and deleted; its settings; and its greetings, uploaded, played and deleted."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Response, UploadFile
+from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse
 
 from tonalite.api.routing import GroupId, LineNumber, MessageId, api_router
 from tonalite.api.schemas import (
+    ErrorBody,
     ItemList,
+    VoicemailGreetingResource,
     VoicemailMessageChanges,
     VoicemailMessageResource,
     VoicemailSettingsChanges,
@@ -20,14 +25,33 @@ from tonalite.api.security import Authenticated
 from tonalite.app import Services
 from tonalite.services.audio_files import AudioConversionError, encode_mp3
 from tonalite.services.principal import Principal
+from tonalite.services.voicemail_greetings import GREETING_MS, MAX_UPLOAD_BYTES
 from tonalite.services.voicemail_settings import Recipient, VoicemailSettings
-from tonalite.store.models import AudioFormat
+from tonalite.store.models import AudioFormat, GreetingType
+
+GreetingKind = Annotated[
+    GreetingType, PathParameter(description="full, short or temporary (the default greeting is built in: 404).")
+]
+UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in [
+        (413, f"The file is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"),
+        (415, "The file is not WAV, MP3 or Ogg Vorbis audio"),
+        (503, "The audio converter (sox) is not available"),
+    ]
+}
+UPLOAD_DESCRIPTION = (
+    "Make the file (multipart/form-data field `file`) the line's greeting of this kind, replacing the one there "
+    "was; `greetingType` in the settings chooses which greeting callers hear. The audio is stored as 8 kHz mono "
+    "WAV and must last from {} to {} seconds. A refused file changes nothing."
+).format(*(ms // 1000 for ms in GREETING_MS))
 
 
 def router(services: Services, authenticated: Authenticated) -> APIRouter:
     router = api_router("/billing-groups/{group}/lines/{number}/voicemail", "voicemail")
     voicemail = services.voicemail
     settings = services.voicemail_settings
+    greetings = services.voicemail_greetings
 
     @router.get("/settings")
     def get_settings(
@@ -92,13 +116,7 @@ def router(services: Services, authenticated: Authenticated) -> APIRouter:
                 raise HTTPException(503, "The MP3 encoder is not available.") from error
             disposition = f'inline; filename="message-{found.id}.mp3"'
             return Response(encoded, media_type="audio/mpeg", headers={**headers, "Content-Disposition": disposition})
-        return FileResponse(
-            path,
-            media_type="audio/wav",
-            filename=f"message-{found.id}.wav",
-            content_disposition_type="inline",
-            headers=headers,
-        )
+        return _wav(path, f"message-{found.id}.wav")
 
     @router.delete("/messages/{message}", status_code=204, response_class=Response)
     def delete_message(
@@ -107,7 +125,47 @@ def router(services: Services, authenticated: Authenticated) -> APIRouter:
         voicemail.delete(principal, group, number, message)
         return Response(status_code=204)
 
+    @router.put("/greetings/{kind}", responses=UPLOAD_ERRORS, description=UPLOAD_DESCRIPTION)
+    def upload_greeting(
+        group: GroupId,
+        number: LineNumber,
+        kind: GreetingKind,
+        file: Annotated[UploadFile, File(description="WAV, MP3 or Ogg Vorbis audio, any rate and channel count.")],
+        principal: Principal = Depends(authenticated),
+    ) -> VoicemailGreetingResource:
+        try:
+            greeting = greetings.upload(principal, group, number, kind, file.file)
+        except AudioConversionError as error:
+            raise HTTPException(503, "The audio converter is not available.") from error
+        return VoicemailGreetingResource.of(greeting)
+
+    @router.get("/greetings/{kind}", response_class=FileResponse)
+    def greeting_audio(
+        group: GroupId, number: LineNumber, kind: GreetingKind, principal: Principal = Depends(authenticated)
+    ) -> Response:
+        """The greeting as 8 kHz mono WAV (`Range` requests get 206 with the bytes asked for)."""
+        return _wav(greetings.audio_path(principal, group, number, kind), f"greeting-{kind.value}.wav")
+
+    @router.delete("/greetings/{kind}", status_code=204, response_class=Response)
+    def delete_greeting(
+        group: GroupId, number: LineNumber, kind: GreetingKind, principal: Principal = Depends(authenticated)
+    ) -> Response:
+        """Delete the greeting, if there is one; if it was the selected type, callers hear the default one."""
+        greetings.delete(principal, group, number, kind)
+        return Response(status_code=204)
+
     return router
+
+
+def _wav(path: Path, filename: str) -> FileResponse:
+    """A stored WAV file, played in place; byte ranges served, so that a player can seek."""
+    return FileResponse(
+        path,
+        media_type="audio/wav",
+        filename=filename,
+        content_disposition_type="inline",
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 def _resource(found: VoicemailSettings) -> VoicemailSettingsResource:

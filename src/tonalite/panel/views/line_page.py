@@ -7,6 +7,14 @@ from fastapi import Response
 from tonalite.panel.paths import LineTab, line_path
 from tonalite.panel.routing import Panel
 from tonalite.panel.session import SignedIn
+from tonalite.services.voicemail import GREETING_SOUNDS
+from tonalite.services.voicemail_greetings import GREETING_MS, MAX_UPLOAD_BYTES
+
+GREETING_LIMITS = {
+    "size": MAX_UPLOAD_BYTES // (1024 * 1024),
+    "min": GREETING_MS[0] // 1000,
+    "max": GREETING_MS[1] // 1000,
+}
 
 
 class LinePage:
@@ -43,6 +51,11 @@ class LinePage:
                 settings_form=None,
                 settings_errors={},
                 settings_saved=False,
+                greetings=services.voicemail_greetings.greetings(principal, group_id, number),
+                greeting_kinds=list(GREETING_SOUNDS),
+                greeting_limits=GREETING_LIMITS,
+                greeting_errors={},
+                greeting_saved=None,
             )
         context.update(form_state)
         return self._panel.templates.response(
