@@ -30,6 +30,7 @@ from tonalite.features.dialplan import DialPlan
 from tonalite.features.voicemail import VoicemailDeposit
 from tonalite.features.voicemail_menu import VoicemailMenu
 from tonalite.net.loop_timers import LoopTimers
+from tonalite.net.media_relay import MediaRelays
 from tonalite.net.media_session import MediaSessions
 from tonalite.net.rtp_ports import RtpPortPool
 from tonalite.net.sip_transport import SipTransport
@@ -180,6 +181,7 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         node=settings.node_name,
     )
     transports: list[SipTransport] = []
+    rtp_ports = RtpPortPool(*settings.rtp_ports)
     b2bua = B2bua(
         endpoint=endpoint,
         authenticator=authenticator,
@@ -197,7 +199,9 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         voicemail_menu=VoicemailMenu(
             VoicemailAccess(platform.db, platform.services.voicemail), platform.services.voicemail_greetings
         ),
-        open_media=MediaSessions(RtpPortPool(*settings.rtp_ports), platform.clock).open,
+        open_media=MediaSessions(rtp_ports, platform.clock).open,
+        media_anchor=settings.media_anchor,
+        open_relay=MediaRelays(rtp_ports).open,
     )
     message_waiting = _message_waiting(platform, endpoint, authenticator, location, transports)
     signalling = Signalling(endpoint, registrar, b2bua, message_waiting, platform.clock, f"Tonalite/{__version__}")

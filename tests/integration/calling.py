@@ -133,9 +133,8 @@ _TITLE = re.compile(r"^(?:UDP|TCP|TLS) message (received|sent) ")
 
 def traced_messages(run: Sipp) -> list[TracedMessage]:
     """What a finished sipp run with -trace_msg sent and received, in order."""
-    assert run.process is not None and "-trace_msg" in run.extra
-    log = run.directory / f"{run.scenario}-{run.local_port}_{run.process.pid}_messages.log"
-    text = log.read_bytes().decode("utf-8", errors="replace")
+    assert "-trace_msg" in run.extra
+    text = run.messages_log.read_bytes().decode("utf-8", errors="replace")
     entries = list(_ENTRY.finditer(text))
     messages = []
     for entry, following in zip(entries, [*entries[1:], None], strict=True):

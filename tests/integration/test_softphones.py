@@ -8,6 +8,7 @@ must hold the other side's tone for most of the call, and the server must have w
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 import wave
 from collections.abc import Iterator
@@ -105,10 +106,36 @@ def server_log_on_failure(site: Site) -> Iterator[None]:
         raise BaresipError(f"{error}\n--- tonalite serve ---\n{site.server.log_tail()}") from None
 
 
+@pytest.fixture
+def anchoring_site(sqlite_template: Path, tmp_path: Path) -> Iterator[Site]:
+    """MD5 only, as for `md5_site`, and every call's RTP relayed through the node."""
+    env = {"TONALITE_SIP_DIGEST_ALGORITHMS": "MD5", "TONALITE_MEDIA_ANCHOR": "always"}
+    yield from _site(sqlite_template, tmp_path, env)
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_two_softphones_talk_through_the_platform(md5_site: Site, transport: str) -> None:
-    site = md5_site
+    _talk(md5_site, transport)
+
+
+@pytest.mark.timeout(60)
+def test_two_softphones_talk_through_the_nodes_relay(anchoring_site: Site) -> None:
+    """Each phone sends its RTP to the node, which passes it on: the relay's count of what it forwarded each
+    way (logged at the call's end) is the phones' 50 packets a second."""
+    talk_s = _talk(anchoring_site, "udp")
+    (relayed,) = re.findall(r"media relayed: (.*)", anchoring_site.server.log_tail(200))
+    counts = {
+        side: (int(received), int(sent))
+        for side, received, sent in re.findall(r"(caller|callee) (\d+) in, (\d+) out", relayed)
+    }
+    for received, sent in counts.values():
+        assert received >= 0.8 * talk_s * 50 and sent >= 0.8 * talk_s * 50, relayed
+
+
+def _talk(site: Site, transport: str) -> float:
+    """A calls B, they talk, A hangs up: each heard the other's tone for most of the call, and the call is
+    recorded. Returns how long they talked, in seconds."""
     line_a, line_b = site.lines[0], site.lines[1]
     port = site.server.sip_port
     with (
@@ -151,3 +178,4 @@ def test_two_softphones_talk_through_the_platform(md5_site: Site, transport: str
     assert (record.caller, record.callee) == (line_a.number, line_b.number)
     assert record.answered_at is not None and record.ended_at is not None
     assert record.duration_s >= 2
+    return talk_s

@@ -97,6 +97,15 @@ class Sipp:
         )
 
     @property
+    def messages_log(self) -> Path:
+        """Where -trace_msg wrote the run's messages: sipp names it after the scenario file it was given, or
+        after a built-in scenario's name."""
+        assert self.process is not None
+        if (SCENARIOS / f"{self.scenario}.xml").exists():
+            return self.directory / f"{self.scenario}-{self.local_port}_{self.process.pid}_messages.log"
+        return self.directory / f"{self.scenario}_{self.process.pid}_messages.log"
+
+    @property
     def _stats(self) -> Path:
         return self.directory / f"{self.scenario}-{self.local_port}.stats.csv"
 
