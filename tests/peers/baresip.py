@@ -1,9 +1,12 @@
 """A headless baresip softphone (Debian's baresip 1.0) driven from the tests over its ctrl_tcp interface.
 
-Each `Baresip` has a configuration directory of its own: loopback only, a WAV tone as its microphone
-(aufile), the ALSA null device as its speaker, and what it sends and receives recorded by sndfile. The
-account is created once the control connection is up (`uanew`), so that no registration event is missed.
-Commands and events are netstrings carrying JSON (`<length>:<json>,`).
+Each `Baresip` has a configuration directory of its own: loopback only, a WAV file as its microphone
+(aufile: a tone by default), the ALSA null device as its speaker, and what it sends and receives recorded by
+sndfile. The account is created once the control connection is up (`uanew`), so that no registration event is
+missed. Commands and events are netstrings carrying JSON (`<length>:<json>,`).
+
+With `message_waiting`, the phone loads mwi.so, which subscribes to its line's message-summary once it has
+registered and reports each NOTIFY's body as an MWI_NOTIFY event. Keys go out as RFC 4733 events (`sndcode`).
 """
 
 from __future__ import annotations
@@ -134,6 +137,10 @@ class Baresip:
     answermode: str = "manual"
     regint: int = 300
     sip_trace: bool = True
+    microphone: Path | None = None
+    """What the phone sends: this WAV (16-bit, 8 kHz, mono), its calls hanging up when it ends (aufile's
+    "end of file"); a `tone_hz` tone of TONE_SECONDS by default."""
+    message_waiting: bool = False
     sip_port: int = field(default_factory=lambda: free_port_block(2, tcp=True))
     rtp_port: int = field(default_factory=lambda: free_port_block(RTP_PORTS, tcp=False, step=2))
     ctrl_port: int = field(default_factory=lambda: free_port_block(1, tcp=True))
@@ -184,7 +191,8 @@ class Baresip:
     def write_config(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         self.snd_path.mkdir(parents=True, exist_ok=True)
-        write_tone(self.tone_path, self.tone_hz)
+        if self.microphone is None:
+            write_tone(self.tone_path, self.tone_hz)
         settings = {
             "poll_method": "epoll",
             "sip_listen": f"127.0.0.1:{self.sip_port}",
@@ -193,7 +201,7 @@ class Baresip:
             "call_max_calls": "4",
             "audio_player": "alsa,null",
             "audio_alert": "alsa,null",
-            "audio_source": f"aufile,{self.tone_path}",
+            "audio_source": f"aufile,{self.microphone or self.tone_path}",
             "ausrc_srate": str(SAMPLE_RATE),
             "auplay_srate": str(SAMPLE_RATE),
             "ausrc_channels": "1",
@@ -219,6 +227,7 @@ class Baresip:
             ("module_tmp", "account.so"),
             ("module_app", "menu.so"),
             ("module_app", "ctrl_tcp.so"),
+            *([("module_app", "mwi.so")] if self.message_waiting else []),
         ]
         lines = [f"{key}\t{value}" for key, value in settings.items()] + [f"{k}\t{v}" for k, v in modules]
         (self.config_dir / "config").write_text("\n".join(lines) + "\n")
@@ -397,8 +406,35 @@ class Baresip:
     def hangup(self) -> None:
         self.command("hangup")
 
+    def press(self, key: str) -> None:
+        """One key in the current call, as RFC 4733 events (the call must have negotiated telephone-event)."""
+        if len(key) != 1:
+            raise ValueError("one key at a time: sndcode sends a string's keys without releasing one before the next")
+        self.command("sndcode", key)
+
+    def message_summary(self, timeout: float = 10.0) -> bytes:
+        """The body of the next message-summary NOTIFY the phone took (needs `message_waiting`)."""
+        return str(self.wait_for("MWI_NOTIFY", timeout)["param"]).encode()
+
     # Recordings.
 
     def recordings(self, kind: str) -> list[Path]:
         """sndfile's files: `dec` is what the phone received and played, `enc` what it sent."""
         return sorted(self.snd_path.glob(f"dump-*-{kind}.wav"))
+
+    @staticmethod
+    def recorded_so_far(path: Path) -> bytes:
+        """The 16-bit samples in a recording still being written: sndfile sets the WAV header's sizes only
+        when the call ends, so the samples are whatever follows the data chunk's header."""
+        content = path.read_bytes()
+        position = 12  # past "RIFF", its size and "WAVE": then chunks of an id, a size and the data
+        while position + 8 <= len(content):
+            chunk, size = (
+                content[position : position + 4],
+                int.from_bytes(content[position + 4 : position + 8], "little"),
+            )
+            if chunk == b"data":
+                samples = content[position + 8 :]
+                return samples[: len(samples) // 2 * 2]
+            position += 8 + size + size % 2
+        return b""
