@@ -157,3 +157,17 @@ def test_a_voicemail_call_refuses_info_bodies_that_are_no_key_press(phones: Site
     assert run.all_passed, run.output
     (record,) = call_records(site, 1)
     assert record.result is not None and record.result.value == "voicemail"
+
+
+def test_a_voicemail_call_takes_a_session_refresh_and_keeps_its_codec(phones: Site) -> None:
+    """During a call the voicemail answered, a re-INVITE with the same offer gets the same answer, one offering
+    only another codec gets 488 and the call goes on, an UPDATE without a body gets 200; then the BYE."""
+    site = phones
+    set_voicemail(site, 2, active=True)
+    register(site, 0)
+    call = caller(site, "call_uac_voicemail_reinvite", national(site.lines[2]))
+    call.extra += ["-mp", str(free_port())]
+    run = call.run()
+    assert run.all_passed, run.output
+    (record,) = call_records(site, 1)
+    assert record.result is not None and record.result.value == "voicemail"

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from tonalite.calls.authentication import Challenge, RequestAuthenticator
 from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
 from tonalite.calls.carrier import presented_caller, trunk_uri, with_credentials
-from tonalite.calls.local_media import LocalMedia, OpenMedia, local_answer, offer_terms
+from tonalite.calls.local_media import LocalMedia, OfferTerms, OpenMedia, local_answer, offer_terms
 from tonalite.calls.location import LocationService
 from tonalite.calls.media_anchor import (
     AnchorPolicy,
@@ -145,6 +145,8 @@ class _Bridge:
     local: asyncio.Task[None] | None = None
     """The voicemail answering the caller itself, when the call went there."""
     media: LocalMedia | None = None
+    local_answer: tuple[OfferTerms, bytes] | None = None
+    """The terms and the SDP the node answered the caller with, when it answered the call itself."""
     no_reply: TimerHandle | None = None
     """When the callee's phone has rung long enough and the call goes to its voicemail."""
     relay: Relay | None = None
@@ -496,6 +498,7 @@ class B2bua:
             if _over(call):
                 return
             answer = local_answer(offer, terms, host, media.port).serialise()
+            bridge.local_answer = (terms, answer)
             self._timers.call_later(0, lambda: self._accept_locally(bridge, answer))
             await application(MediaPort(media))
         except Exception:
@@ -522,6 +525,31 @@ class B2bua:
         if media.listener is not None:
             media.listener.key_pressed(press)
         self._answer(transaction, response_to(request, 200))
+
+    def _offer_again_locally(self, transaction: int, request: Request, bridge: _Bridge, dialog_id: DialogId) -> None:
+        """A re-INVITE or an UPDATE on a call the node answered (a session refresh, a hold): the session stays as
+        it is. An offer our codec is still in gets the same answer again (the same SDP, so the same version:
+        nothing changed); one it is not in gets 488, and the call goes on as before (RFC 3261 §14.2). A
+        re-INVITE without an offer gets our SDP as the offer, which its ACK answers; an UPDATE without one, 200."""
+        assert bridge.local_answer is not None
+        terms, sdp = bridge.local_answer
+        if request.body:
+            offer = _offer(request)
+            offered = offer_terms(offer) if offer is not None else None
+            if offered is None or offered.codec != terms.codec:
+                self._answer(transaction, response_to(request, 488))
+                return
+        response = response_to(request, 200)
+        response.headers.add("Contact", self._contact(bridge.caller.peer.transport))
+        if request.method == "UPDATE":
+            if request.body:
+                response.headers.add("Content-Type", "application/sdp")
+                response.body = sdp
+            self._answer(transaction, response)
+            return
+        response.headers.add("Content-Type", "application/sdp")
+        response.body = sdp
+        self._send_2xx(bridge, dialog_id, transaction, response)
 
     def _refuse_locally(self, bridge: _Bridge, status: int) -> None:
         if bridge.call.state == CallState.ENDED:
@@ -714,6 +742,10 @@ class B2bua:
             return
         if request.method == "INFO" and bridge.media is not None:
             self._key_press_info(event.transaction, request, bridge.media)
+            return
+        if request.method in ("INVITE", "UPDATE") and bridge.local_answer is not None:
+            own.dialog.update_target(request)
+            self._offer_again_locally(event.transaction, request, bridge, own.dialog.id)
             return
         if request.method not in RELAYED_IN_DIALOG or other is None or other.dialog is None:
             response = response_to(request, 501)
