@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -30,6 +31,7 @@ __all__ = [
     "cpu_seconds",
     "interpreter",
     "pin_apart",
+    "run_queue_seconds",
     "server_with_lines",
 ]
 
@@ -38,6 +40,16 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of a process, in seconds (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_queue_seconds(pid: int) -> float:
+    """Time the process's threads spent ready to run but waiting for a CPU (/proc/PID/task/*/schedstat): on a
+    shared machine, mostly what other programs on the server's CPU took from it while it had work."""
+    waited_ns = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # a thread that has just ended
+            waited_ns += int((task / "schedstat").read_text().split()[1])
+    return waited_ns / 1e9
 
 
 def interpreter() -> str:
