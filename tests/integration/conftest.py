@@ -24,20 +24,24 @@ class Site:
     work_dir: Path
     group_id: int
 
-    def registrations(self, index: int) -> list[dict[str, Any]]:
-        """The line's registration as the REST API shows it."""
+    def line_api(self, index: int, path: str) -> httpx.Response:
+        """GET `path` under line `index` in the REST API, as the account's owner; raises for an error status."""
         base = self.server.http_url
         token = httpx.post(
             f"{base}/v1/auth/token", json={"login": ACCOUNT_LOGIN, "password": ACCOUNT_PASSWORD}, timeout=10
         ).json()["token"]
         number = self.lines[index].number.removeprefix("+")
         response = httpx.get(
-            f"{base}/v1/billing-groups/{self.group_id}/lines/{number}/registrations",
+            f"{base}/v1/billing-groups/{self.group_id}/lines/{number}/{path}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
         response.raise_for_status()
-        items: list[dict[str, Any]] = response.json()["items"]
+        return response
+
+    def registrations(self, index: int) -> list[dict[str, Any]]:
+        """The line's registration as the REST API shows it."""
+        items: list[dict[str, Any]] = self.line_api(index, "registrations").json()["items"]
         return items
 
     def wait_registrations(self, index: int, done: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:

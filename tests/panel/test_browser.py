@@ -1,5 +1,5 @@
 """The control panel in Chromium against the real HTTP server: sign in, reset a SIP password, switch language,
-play and delete a voicemail message."""
+play, download and delete a voicemail message."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from tests.conftest import deposit_tone_message
 from tests.panel.conftest import LiveServer
+from tonalite.media.g711 import SAMPLE_RATE
+from tonalite.media.wav import read_wav
 from tonalite.sip.auth import DigestAlgorithm, digest_ha1
 from tonalite.store.models import Line
 
@@ -102,13 +104,15 @@ def test_demo_account_resets_a_password_and_switches_to_english(page: Page, live
 
 
 @pytest.mark.browser
-def test_a_voicemail_message_plays_and_seeks_in_the_page_then_is_deleted(page: Page, live_server: LiveServer) -> None:
+def test_a_voicemail_message_plays_seeks_and_downloads_in_the_page_then_is_deleted(
+    page: Page, live_server: LiveServer
+) -> None:
     page.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
     demo = live_server.demo
     line = demo.lines[0]
-    deposit_tone_message(live_server.platform, line.number, "+33999005555", 2.0)
+    message_id = deposit_tone_message(live_server.platform, line.number, "+33999005555", 2.0)
 
     open_voicemail_tab(page, live_server)
     expect(page.get_by_role("heading", name="Messages")).to_be_visible()
@@ -128,7 +132,24 @@ def test_a_voicemail_message_plays_and_seeks_in_the_page_then_is_deleted(page: P
         })"""
     )
     assert abs(seeked - 1.5) < 0.05  # the server answered the player's byte ranges
+    played = player.evaluate(
+        """(audio, timeoutMs) => new Promise((resolve, reject) => {
+            audio.addEventListener("ended", () => resolve(audio.played.end(audio.played.length - 1)), { once: true });
+            audio.addEventListener("error", () => reject(new Error("the audio stopped playing")), { once: true });
+            setTimeout(() => reject(new Error(`no ended event within ${timeoutMs} ms`)), timeoutMs);
+            audio.currentTime = 0;
+            audio.play().catch(reject);
+        })""",
+        TIMEOUT_MS,
+    )
+    assert abs(played - 2.0) < 0.05  # played from the start to the end of the message
     page.screenshot(path=str(ARTIFACTS / "voicemail-tab.png"), full_page=True)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Télécharger").click()
+    download = download_info.value
+    assert download.suggested_filename == f"message-{message_id}.wav"
+    assert len(read_wav(download.path())) == 2 * SAMPLE_RATE
 
     page.get_by_role("button", name="Supprimer").click()
     expect(page.get_by_text("Aucun message.", exact=False)).to_be_visible()

@@ -113,6 +113,17 @@ class TonaliteServer:
         finally:
             self.process = None
 
+    def kill(self) -> int:
+        """SIGKILL, as a crash or the kernel's OOM killer would: no shutdown code runs; returns the exit status.
+        `start` then runs the server again on the same database, data directory and ports."""
+        if self.process is None:
+            return 0
+        self.process.kill()
+        try:
+            return self.process.wait(timeout=STOP_TIMEOUT_S)
+        finally:
+            self.process = None
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 

@@ -3,6 +3,7 @@ stopped node kept at start-up, the owner's folders, deletion, and no access from
 
 from __future__ import annotations
 
+import wave
 from functools import partial
 
 import numpy as np
@@ -69,6 +70,8 @@ def test_a_deposit_cut_short_by_a_stop_is_kept_at_start_up(platform: Platform, c
     assert restarted.recover_deposits() == 1
     (message,) = restarted.messages(customer.principal, customer.group, ALICE_LINE)
     assert message.duration_ms == 1500
+    with wave.open(str(deposit.path), "rb") as recovered:  # its header declares the audio, for every reader
+        assert recovered.getnframes() == 12000
     assert restarted.recover_deposits() == 0
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tonalite.clock import Clock
 from tonalite.media.g711 import SAMPLE_RATE
-from tonalite.media.wav import WavError, read_wav
+from tonalite.media.wav import WavError, read_wav, write_wav
 from tonalite.services.errors import NotFound
 from tonalite.services.lines import owned_line
 from tonalite.services.principal import Principal
@@ -145,7 +145,9 @@ class VoicemailService:
         kept: list[VoicemailMessage] = []
         with self._db.session() as session:
             for message in session.scalars(select(VoicemailMessage).where(VoicemailMessage.complete.is_(False))):
-                if self._finish(session, message, self.audio_path(message.box_id, message.id)) is not None:
+                path = self.audio_path(message.box_id, message.id)
+                _complete_header(path)
+                if self._finish(session, message, path) is not None:
                     kept.append(message)
             changed = {_line_of(session, box_id) for box_id in {message.box_id for message in kept}}
         for line_id in changed:
@@ -250,6 +252,13 @@ def sound_path(data_dir: Path, sound_id: int) -> Path:
 
 def _line_of(session: Session, box_id: int) -> int:
     return session.execute(select(VoicemailBox.line_id).where(VoicemailBox.id == box_id)).scalar_one()
+
+
+def _complete_header(path: Path) -> None:
+    """A recording the node did not close still declares no audio in its header (what was appended is all
+    there): rewrite it whole, atomically, so that every reader (a browser, sox for MP3) sees all of it."""
+    with contextlib.suppress(OSError, WavError):
+        write_wav(path, read_wav(path))
 
 
 def _duration_ms(path: Path) -> int:
