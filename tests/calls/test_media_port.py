@@ -43,13 +43,15 @@ async def rig() -> AsyncIterator[Rig]:
 
 
 class _Stream(MediaStream):
-    """A MediaStream that shows its audio source and sink, and says when a sink starts listening."""
+    """A MediaStream that shows its audio source and sink, says when a sink starts listening, and can be waited
+    on until it has received a number of packets."""
 
     def __init__(self, remote: Address) -> None:
         super().__init__(PCMU, EVENT_PT, remote)
         self.source: AudioSource | None = None
         self.sink: AudioSink | None = None
         self.listening = asyncio.Event()
+        self._arrived = asyncio.Event()
 
     def play(self, source: AudioSource | None) -> None:
         super().play(source)
@@ -60,6 +62,16 @@ class _Stream(MediaStream):
         self.sink = sink
         if sink is not None:
             self.listening.set()
+
+    def receive(self, data: bytes, source: Address, now: float) -> None:
+        super().receive(data, source, now)
+        self._arrived.set()
+
+    async def received(self, count: int) -> None:
+        async with asyncio.timeout(WAIT):
+            while self.statistics.packets_received < count:
+                self._arrived.clear()
+                await self._arrived.wait()
 
 
 async def open_port(rig: Rig) -> tuple[MediaSession, MediaPort, _Stream]:
@@ -271,6 +283,21 @@ async def test_a_hang_up_ends_a_recording_and_fails_what_follows(rig: Rig, tmp_p
         await asyncio.wait_for(port.play([BEEP]), WAIT)
     with pytest.raises(MediaClosed):
         await asyncio.wait_for(port.collect_digits(max_digits=1, first_timeout=1, inter_digit_timeout=1), WAIT)
+
+
+async def test_a_recording_ended_by_a_hang_up_holds_every_frame_received(rig: Rig, tmp_path: Path) -> None:
+    """The frames still in the jitter buffer when the call ends (its 60 ms delay) are recorded too."""
+    session, port, stream = await open_port(rig)
+    recording = asyncio.create_task(port.record(tmp_path / "message.wav", max_seconds=5))
+    await asyncio.wait_for(stream.listening.wait(), WAIT)
+    said = tone(25 * FRAME_SAMPLES)
+    rig.phone.send(rig.phone.audio(said), (HOST, session.port))
+    await stream.received(25)
+    session.close()
+
+    result = await asyncio.wait_for(recording, WAIT)
+    assert result.reason is StopReason.HANG_UP
+    np.testing.assert_array_equal(read_wav(result.path), as_heard(said))
 
 
 async def test_send_digits_reach_the_phone_as_telephone_events(rig: Rig) -> None:

@@ -195,6 +195,25 @@ def test_a_flood_of_future_packets_without_pops_stays_bounded() -> None:
     assert outcomes.count(Arrival.RESYNCED) == 1000 // 47 + 1  # every 47 frames, the pre-roll taking 3 slots
 
 
+def test_drain_returns_what_is_left_in_order_with_its_gaps_and_empties_the_buffer() -> None:
+    buffer = JitterBuffer()
+    for arrival, seq, ts, payload in [packet for n, packet in enumerate(stream(8)) if n != 6]:
+        buffer.push(seq, ts, payload, arrival)
+    assert [buffer.pop(0.005 + n * TICK) for n in range(7)] == [*PRE_ROLL, *map(frame, range(4))]
+    assert buffer.drain() == [frame(4), frame(5), None, frame(7)]
+    assert len(buffer) == 0
+    assert buffer.drain() == []
+    assert buffer.pop(0.145) is None
+
+
+def test_drain_before_any_packet_or_pop() -> None:
+    buffer = JitterBuffer()
+    assert buffer.drain() == []
+    for arrival, seq, ts, payload in stream(2):
+        buffer.push(seq, ts, payload, arrival)
+    assert buffer.drain() == [*PRE_ROLL, frame(0), frame(1)]  # the play-out position is still the first one's
+
+
 def test_nothing_to_play_before_the_first_packet() -> None:
     buffer = JitterBuffer()
     assert [buffer.pop(n * TICK) for n in range(3)] == [None, None, None]

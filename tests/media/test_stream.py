@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -162,6 +163,77 @@ def phone_press(digit: str, sequence: int, timestamp: int) -> list[bytes]:
         RtpPacket(EVENT_PT, sequence + i, timestamp, PHONE_SSRC, packet.payload, packet.marker).serialise()
         for i, packet in enumerate(dtmf_packets(digit, 100))
     ]
+
+
+@pytest.mark.parametrize(("read_before_the_tick", "played_by_the_tick"), [(True, 4), (False, 1)])
+def test_a_tick_standing_for_skipped_ones_catches_up_without_a_burst(
+    read_before_the_tick: bool, played_by_the_tick: int
+) -> None:
+    """The process stalled from tick 8 to 11 (the pacer skipped 3): the phone's packets of that time are read
+    at once, before the tick after the stall or after it. That tick steps the RTP clock four frames on and
+    plays out the frames already in; those still to come are played out as they come in, at the next tick."""
+    stream = new_stream()
+    heard = collect(stream)
+    pulled: list[int] = []
+
+    def source() -> Samples | None:
+        pulled.append(1)
+        return None
+
+    stream.play(source)
+    frames = tone(20)
+    packets = [audio_packet(n, PCMU.encode(frame)) for n, frame in enumerate(frames)]
+    sent = call(stream, dict(enumerate(packets[:8])), 8)
+    held_up = packets[8:12]
+    for packet in held_up if read_before_the_tick else []:
+        stream.receive(packet, NAT_ADDRESS, 11 * TICK)
+    result = stream.tick(11 * TICK + 0.005, frames=4)
+    assert result is not None
+    sent.append(result[0])
+    assert len(heard) == 8 + played_by_the_tick
+    for packet in [] if read_before_the_tick else held_up:
+        stream.receive(packet, NAT_ADDRESS, 11 * TICK + 0.006)
+    for n in range(12, 20):
+        stream.receive(packets[n], NAT_ADDRESS, n * TICK)
+        result = stream.tick(n * TICK + 0.005)
+        assert result is not None
+        sent.append(result[0])
+
+    assert heard[:PRE_ROLL] == [None] * PRE_ROLL
+    played = [frame for frame in heard[PRE_ROLL:] if frame is not None]
+    assert len(played) == len(heard) - PRE_ROLL == 17  # the same delay after the stall: frame n plays at tick n + 3
+    np.testing.assert_array_equal(np.concatenate(played), PCMU.decode(b"".join(map(PCMU.encode, frames[:17]))))
+    steps = [(b.timestamp - a.timestamp) % 0x1_0000_0000 for a, b in itertools.pairwise(map(parse_rtp, sent))]
+    assert steps == [FRAME] * 7 + [4 * FRAME] + [FRAME] * 8
+    assert len(pulled) == len(sent) == 17  # one frame from the source and one packet per tick
+
+
+def test_skipped_periods_without_audio_are_caught_up_when_it_resumes() -> None:
+    """The phone sent nothing during the stall (silence suppression): the buffer has nothing to catch up on
+    until audio resumes, and then plays it after the target delay, not the stall's 60 ms more."""
+    stream = new_stream()
+    heard = collect(stream)
+    frames = tone(20)
+    packets = {n: audio_packet(n, PCMU.encode(frames[n])) for n in range(20) if not 8 <= n < 12}
+    call(stream, {n: packets[n] for n in range(8)}, 8)
+    stream.tick(11 * TICK + 0.005, frames=4)
+    for n in range(12, 20):
+        stream.receive(packets[n], NAT_ADDRESS, n * TICK)
+        stream.tick(n * TICK + 0.005)
+    assert [frame is None for frame in heard] == [True] * PRE_ROLL + [False] * 8 + [True] * 4 + [False] * 5
+
+
+def test_drain_plays_what_the_jitter_buffer_holds_into_the_sink() -> None:
+    stream = new_stream()
+    heard = collect(stream)
+    frames = tone(10)
+    call(stream, {n: audio_packet(n, PCMU.encode(frames[n])) for n in range(10) if n != 8}, 10)
+    assert len(heard) == 10  # frames 7 to 9 are still in the buffer: the 60 ms delay
+    stream.drain()
+    assert [frame is None for frame in heard] == [True] * PRE_ROLL + [False] * 8 + [True, False]
+    np.testing.assert_array_equal(heard[-1], PCMU.decode(PCMU.encode(frames[9])))
+    stream.drain()
+    assert len(heard) == 13
 
 
 def test_key_presses_from_the_phone_become_events_once_each() -> None:

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import io
 import os
 import struct
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from tonalite.media.wav import WavError, WavRecorder, decode_wav, encode_wav, read_wav, write_wav
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 SAMPLES = np.array([0, 1, -1, 32767, -32768, 1234, -4321], dtype=np.int16)
 PCM = SAMPLES.astype("<i2").tobytes()
@@ -200,6 +205,22 @@ def test_recording_in_progress_is_readable_before_close(tmp_path: Path) -> None:
         recorder.append(FRAME)
         recorder.append(FRAME)
         assert read_wav(path).tolist() == np.concatenate([FRAME, FRAME]).tolist()
+
+
+class _ShortWrites(io.FileIO):
+    """A file whose writes take at most 7 bytes, as an unbuffered write may on a disk filling up."""
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        return super().write(memoryview(data)[:7])
+
+
+def test_recorder_completes_short_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "call.wav"
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "open", lambda path, mode, buffering: _ShortWrites(path, mode))
+        with WavRecorder(path) as recorder:
+            recorder.append(SAMPLES)
+    assert path.read_bytes() == CANONICAL
 
 
 def test_recorder_refuses_to_overwrite(tmp_path: Path) -> None:

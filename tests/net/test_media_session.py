@@ -4,12 +4,15 @@ tests/peers/rtp_phone.py."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
 
 from tests.peers.rtp_phone import (
+    EVENT_PT,
     HOST,
     PHONE_SSRC,
     SILENCE,
@@ -29,7 +32,7 @@ from tonalite.media.rtp import (
     ntp_timestamp,
     parse_rtcp,
 )
-from tonalite.media.stream import Samples
+from tonalite.media.stream import Address, MediaStream, Samples
 
 
 @pytest.fixture
@@ -39,15 +42,19 @@ async def rig() -> AsyncIterator[Rig]:
 
 
 class _Listener:
-    def __init__(self) -> None:
+    def __init__(self, heard: list[Samples] | None = None) -> None:
         self.presses: asyncio.Queue[DtmfEvent] = asyncio.Queue()
         self.closings = 0
+        self._heard = heard
+        self.heard_at_closing: int | None = None
 
     def key_pressed(self, event: DtmfEvent) -> None:
         self.presses.put_nowait(event)
 
     def media_closed(self) -> None:
         self.closings += 1
+        if self._heard is not None:
+            self.heard_at_closing = len(self._heard)
 
 
 class _Ticks:
@@ -66,6 +73,24 @@ class _Ticks:
         if self.count == self.fail_at:
             raise RuntimeError("a broken audio source")
         return None
+
+
+class _Arrivals(MediaStream):
+    """A MediaStream that can be waited on until it has received a number of packets."""
+
+    def __init__(self, remote: Address) -> None:
+        super().__init__(PCMU, EVENT_PT, remote)
+        self._arrived = asyncio.Event()
+
+    def receive(self, data: bytes, source: Address, now: float) -> None:
+        super().receive(data, source, now)
+        self._arrived.set()
+
+    async def received(self, count: int) -> None:
+        async with asyncio.timeout(WAIT):
+            while self.statistics.packets_received < count:
+                self._arrived.clear()
+                await self._arrived.wait()
 
 
 async def test_the_phone_gets_a_packet_every_20_ms(rig: Rig) -> None:
@@ -103,6 +128,36 @@ async def test_audio_and_key_presses_from_the_phone_reach_the_stream_and_the_lis
     rig.phone.send(rig.phone.audio(sent) + rig.phone.press("5"), (HOST, session.port))
 
     assert await asyncio.wait_for(listener.presses.get(), WAIT) == DtmfEvent("5", DEFAULT_DURATION_MS)
+    np.testing.assert_array_equal(np.concatenate(heard), PCMU.decode(PCMU.encode(sent)))
+
+
+async def test_after_a_stall_the_next_packet_is_stamped_with_the_time_that_passed(rig: Rig) -> None:
+    await rig.open_session()
+    _, before = await rig.phone.next_rtp()
+    skipped = rig.pacer.skipped
+    time.sleep(0.2)  # noqa: ASYNC251 - the stall under test: ten periods, more than the pacer catches up
+    packets = [before] + [(await rig.phone.next_rtp())[1] for _ in range(5)]
+    skipped = rig.pacer.skipped - skipped
+    assert skipped >= 5
+    steps = [(b.timestamp - a.timestamp) % (1 << 32) for a, b in itertools.pairwise(packets)]
+    assert [b.sequence_number - a.sequence_number for a, b in itertools.pairwise(packets)] == [1] * 5
+    assert sum(steps) == (len(steps) + skipped) * FRAME_SAMPLES  # every skipped period is in the timestamps
+    assert max(steps) >= (1 + skipped) * FRAME_SAMPLES  # at once, not spread as a faster clock
+
+
+async def test_close_hands_what_the_jitter_buffer_holds_to_the_sink_before_the_listener_hears(rig: Rig) -> None:
+    stream = _Arrivals(rig.phone.address)
+    session = await rig.open_session(stream)
+    heard: list[Samples] = []
+    listener = _Listener(heard)
+    session.listener = listener
+    stream.listen(lambda frame: None if frame is None else heard.append(frame))
+    sent = tone(10 * FRAME_SAMPLES)
+    rig.phone.send(rig.phone.audio(sent), (HOST, session.port))
+    await stream.received(10)
+
+    session.close()
+    assert listener.heard_at_closing == 10
     np.testing.assert_array_equal(np.concatenate(heard), PCMU.decode(PCMU.encode(sent)))
 
 

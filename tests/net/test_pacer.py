@@ -71,6 +71,20 @@ def test_a_pause_skips_the_missed_ticks_instead_of_a_burst() -> None:
     assert next_deadline == pytest.approx(100.0 + 0.020 * 28)
 
 
+def test_every_stream_is_told_the_periods_its_tick_stands_for() -> None:
+    loop = ManualLoop()
+    pacer = Pacer(loop, max_catch_up=3)
+    first: list[int] = []
+    second: list[int] = []
+    pacer.add(lambda: first.append(pacer.frames))
+    pacer.add(lambda: second.append(pacer.frames))
+    loop.run_next()
+    loop.run_next(late_by=0.5)  # 25 ticks skipped: this one stands for 26 periods
+    loop.run_next()
+    loop.run_next(late_by=0.045)  # caught up: each of the ticks due stands for one
+    assert first == second == [1, 26, 1, 1]
+
+
 def test_a_short_delay_is_caught_up_with_ticks_due_at_once() -> None:
     loop = ManualLoop()
     pacer = Pacer(loop, max_catch_up=3)

@@ -1,7 +1,8 @@
 """A fixed-delay jitter buffer for one incoming stream of 20 ms G.711 frames, sans-IO.
 
 `push` files each packet in a slot, 20 ms of audio, found from its RTP timestamp; `pop`, called once per
-media tick, returns the next slot's payload, or None for a gap (the caller plays silence or conceals).
+20 ms period of the media tick, returns the next slot's payload, or None for a gap (the caller plays silence
+or conceals); `drain` returns what is left when the stream ends.
 
 - The play-out position counts slots, one per `pop`, so it follows the media tick, not the sender's clock.
   It is fixed at the first `pop` after a (re)sync: the slot due then, if the packet that synced the buffer
@@ -89,6 +90,11 @@ class JitterBuffer:
         """Frames held."""
         return len(self._frames)
 
+    @property
+    def buffered(self) -> int:
+        """Slots from the play-out position to the last one held, gaps included; 0 when none is held."""
+        return max(self._frames) - self._next_slot + 1 if self._frames else 0
+
     def push(self, sequence: int, timestamp: int, payload: bytes, arrival: float, ssrc: int | None = None) -> Arrival:
         """File one packet; `arrival` is when it was received, `ssrc` (when given) its stream's."""
         ahead = _serial_distance(sequence, self._highest_sequence, _SEQUENCE_MODULUS)
@@ -122,6 +128,14 @@ class JitterBuffer:
         payload = self._frames.pop(self._next_slot, None)
         self._advance(1)
         return payload
+
+    def drain(self) -> list[bytes | None]:
+        """The payloads of every slot from the play-out position to the last one held, in order (None for a
+        gap), taken out of the buffer: what is left to play when the stream ends."""
+        count = self.buffered
+        payloads = [self._frames.pop(self._next_slot + offset, None) for offset in range(count)]
+        self._advance(count)
+        return payloads
 
     def _start_play_out(self, since_sync: float) -> None:
         """Skip to the slot due `since_sync` seconds after the syncing packet arrived: pops that start late

@@ -2,8 +2,8 @@
 
 The asyncio layer owns the sockets and the 20 ms pacer: it hands every datagram of the RTP port to `receive`,
 every datagram of the RTCP port to `receive_rtcp`, calls `tick` once per media tick and sends what it
-returns. Audio goes both ways as frames of 160 linear samples (20 ms of G.711): `play` sets where outgoing
-frames come from, `listen` where incoming ones go.
+returns, and `drain` when the call ends. Audio goes both ways as frames of 160 linear samples (20 ms of
+G.711): `play` sets where outgoing frames come from, `listen` where incoming ones go.
 
 Incoming packets are hostile network data: a packet that is not RTP, has a payload type that was not
 negotiated, or is audio that is not one 20 ms frame (the SDP offers ptime 20) is dropped and counted, and
@@ -82,6 +82,7 @@ class MediaStream:
         "_jitter",
         "_last_tick",
         "_latch",
+        "_owed",
         "_received",
         "_receiver",
         "_sender",
@@ -118,6 +119,7 @@ class MediaStream:
         self._sink: AudioSink | None = None
         self._received = 0
         self._unstamped = 0  # timestamp units the clock has run since the last packet sent's timestamp
+        self._owed = 0  # skipped periods whose frames the jitter buffer has not played out yet
         self._last_tick = 0.0
 
     @property
@@ -204,22 +206,41 @@ class MediaStream:
             if isinstance(packet, SenderReport):
                 self._receiver.receive_sender_report(packet, now)
 
-    def tick(self, now: float) -> tuple[bytes, Address] | None:
+    def tick(self, now: float, frames: int = 1) -> tuple[bytes, Address] | None:
         """The media tick: play out the next incoming frame, then the datagram to send and where to, or None
-        while no remote address is known (the source is still played, in time)."""
-        payload = self._jitter.pop(now)
-        if self._sink is not None:
-            self._sink(None if payload is None else self.codec.decode(payload))
+        while no remote address is known (the source is still played, in time).
+
+        `frames` is the 20 ms periods since the last tick, more than one when the pacer skipped ticks (the
+        process stalled). The RTP clock runs that many frames on, but the source gives one frame and one
+        packet goes: a burst would reach the phone too late to be played. The skipped periods' frames are
+        played out too, so that the jitter buffer keeps its delay and the sink gets every frame: as soon as
+        the buffer holds more than its delay, which may be a tick later, as the packets held up by the stall
+        can be read after this tick."""
+        self._owed += frames - 1
+        self._play_out(self._jitter.pop(now))
+        while self._owed and self._jitter.buffered > self._jitter.target_frames:
+            self._owed -= 1
+            self._play_out(self._jitter.pop(now))
         press = self._dtmf.poll(now)
         if press is not None:
             self._events.append(press)
         self._last_tick = now
-        self._unstamped += FRAME_SAMPLES
+        self._unstamped += frames * FRAME_SAMPLES
         samples = None if self._source is None else self._source()
         remote = self._latch.remote
         if remote is None:
             return None
         return self._packet(samples), remote
+
+    def drain(self) -> None:
+        """Play out at once what the jitter buffer still holds: at the end of the call, else the last frames
+        received (the target delay's worth) would never reach the sink."""
+        for payload in self._jitter.drain():
+            self._play_out(payload)
+
+    def _play_out(self, payload: bytes | None) -> None:
+        if self._sink is not None:
+            self._sink(None if payload is None else self.codec.decode(payload))
 
     def _packet(self, samples: Samples | None) -> bytes:
         """The next datagram: a queued key press's next event packet, else audio. An event's packets all

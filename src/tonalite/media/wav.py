@@ -5,7 +5,8 @@ PCM subformat, other chunks skipped); anything else raises a WavError saying wha
 whose size was never filled in, or runs past the end of the file, is read up to the end of the file: a
 recording cut short by a crash keeps everything that reached the disk.
 
-Plain synchronous file I/O: callers run it in a worker thread, off the event loop.
+Plain synchronous file I/O: callers run it in a worker thread, off the event loop, but for
+`WavRecorder.append`, which the media tick calls for each frame recorded (one write system call).
 """
 
 from __future__ import annotations
@@ -166,17 +167,17 @@ class WavRecorder:
     """A WAV file being recorded: frames are appended as they arrive, the header is completed by `close`.
 
     Until then the header declares no audio, which `read_wav` takes to mean "up to the end of the file": if the
-    process dies mid-recording, the file still holds every appended frame (each append is flushed to the
-    operating system; the file is synced on close). Never overwrites: an existing `path` raises FileExistsError.
+    process dies mid-recording, the file still holds every appended frame (the file is unbuffered: each append
+    is one write system call, cheap enough for the event loop's media tick; the file is synced on close).
+    Never overwrites: an existing `path` raises FileExistsError.
     """
 
     def __init__(self, path: StrPath) -> None:
         self.path = Path(path)
         self._data_size = 0
-        self._file = self.path.open("xb")
+        self._file = self.path.open("xb", buffering=0)
         try:
-            self._file.write(_header(0))
-            self._file.flush()
+            self._write(_header(0))
         except BaseException:
             self._file.close()
             raise
@@ -198,9 +199,14 @@ class WavRecorder:
         """Adds 16-bit samples (checked as `as_pcm16` does) at the end; ValueError once closed."""
         pcm = _pcm_bytes(samples)
         _check_data_size(self._data_size + len(pcm))
-        self._file.write(pcm)
-        self._file.flush()
+        self._write(pcm)
         self._data_size += len(pcm)
+
+    def _write(self, data: bytes) -> None:
+        """An unbuffered write may take only part of `data` (a disk filling up): the rest is written after."""
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view) :]
 
     def close(self) -> None:
         """Writes the final sizes into the header and syncs the file; closing twice does nothing."""
@@ -208,8 +214,7 @@ class WavRecorder:
             return
         try:
             self._file.seek(0)
-            self._file.write(_header(self._data_size))
-            self._file.flush()
+            self._write(_header(self._data_size))
             os.fsync(self._file.fileno())
         finally:
             self._file.close()

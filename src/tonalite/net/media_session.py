@@ -6,7 +6,8 @@ the RTP port (so a phone behind NAT sees our packets come from the port its own 
 `rtcp_interval` ticks (5 s) an RTCP report goes from the RTCP port to the remote's RTP port + 1.
 
 Key presses go to whoever listens: after each tick, the ones the stream received are handed to `listener`
-(its `key_pressed`), and `close` tells it `media_closed`, once. A MediaPort sets itself there; with no
+(its `key_pressed`), and `close` tells it `media_closed`, once, after draining the stream's jitter buffer
+into its sink (a recording then ends with the last frames received). A MediaPort sets itself there; with no
 listener they are dropped.
 """
 
@@ -111,12 +112,17 @@ class MediaSession:
         return self._closed
 
     def close(self) -> None:
-        """Stop ticking, give the ports back to the pool, tell the listener."""
+        """Stop ticking, give the ports back to the pool, drain the stream, tell the listener. Never raises
+        from the stream's sink: the call's end must go on whatever its recording does."""
         if self._closed:
             return
         self._closed = True
         self._pacer.remove(self._tick_id)
         self._pool.release(self._sockets)
+        try:
+            self._stream.drain()
+        except Exception:
+            log.exception("a media stream failed to drain")
         if self.listener is not None:
             self.listener.media_closed()
 
@@ -126,7 +132,7 @@ class MediaSession:
         now = self._clock.now()
         self._ticks += 1
         try:
-            outgoing = self._stream.tick(now)
+            outgoing = self._stream.tick(now, self._pacer.frames)
             if outgoing is not None:
                 self._sockets.rtp.sendto(*outgoing)
             if self._ticks % self._rtcp_interval == 0:

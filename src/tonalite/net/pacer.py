@@ -4,7 +4,9 @@ Deadlines are `start + n * period`, not "one period after the last tick": a tick
 push the following ones back, so a stream keeps its 50 packets a second on average whatever the loop's
 jitter, and a late tick is followed by an early one. When the loop has fallen more than `max_catch_up`
 periods behind (the whole process paused), the missed ticks are skipped rather than sent as a burst, and
-counted in `skipped`. The tick runs only while a stream is attached: an idle node has no 20 ms wake-up.
+counted in `skipped`; `frames` then tells the streams how much time their tick stands for, so that they keep
+their RTP clocks and jitter buffers in step with it. The tick runs only while a stream is attached: an idle
+node has no 20 ms wake-up.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Pacer:
         self._handle: TimerHandle | None = None
         self._start = 0.0
         self._tick = 0
+        self._frames = 1
         self.skipped = 0
 
     def add(self, on_tick: Callable[[], None]) -> int:
@@ -66,15 +69,23 @@ class Pacer:
     def streams(self) -> int:
         return len(self._streams)
 
+    @property
+    def frames(self) -> int:
+        """The periods the tick being run stands for, for the streams to read on their tick: 1, or 1 + the
+        ticks skipped just before it (a stream attached meanwhile is told the same)."""
+        return self._frames
+
     def _schedule(self) -> None:
         self._tick += 1
         self._handle = self._loop.call_at(self._start + self._tick * self.period, self._run)
 
     def _run(self) -> None:
         behind = int((self._loop.time() - self._start) / self.period) - self._tick
+        self._frames = 1
         if behind > self.max_catch_up:
             self.skipped += behind
             self._tick += behind
+            self._frames += behind
         for on_tick in list(self._streams.values()):
             try:
                 on_tick()
