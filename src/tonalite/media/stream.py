@@ -15,7 +15,7 @@ the call's audio to itself by sending RTP.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from random import Random
 from typing import TypeAlias
@@ -152,8 +152,10 @@ class MediaStream:
             raise DtmfError("telephone-event was not negotiated")
         self._digits.extend(dtmf_packets(digit, duration_ms, clock_rate=SAMPLE_RATE))
 
-    def events(self) -> list[DtmfEvent]:
-        """The key presses received since the last call, in order."""
+    def events(self) -> Sequence[DtmfEvent]:
+        """The key presses received since the last call, in order (asked at every tick: most often none)."""
+        if not self._events:
+            return ()
         events, self._events = self._events, []
         return events
 
