@@ -73,7 +73,7 @@ def test_a_pause_skips_the_missed_ticks_instead_of_a_burst() -> None:
 
 def test_every_stream_is_told_the_periods_its_tick_stands_for() -> None:
     loop = ManualLoop()
-    pacer = Pacer(loop, max_catch_up=3)
+    pacer = Pacer(loop, max_catch_up=3, phases=1)
     first: list[int] = []
     second: list[int] = []
     pacer.add(lambda: first.append(pacer.frames))
@@ -109,7 +109,7 @@ def test_no_tick_runs_without_a_stream() -> None:
 
 def test_a_failing_stream_does_not_stop_the_others(caplog: pytest.LogCaptureFixture) -> None:
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, phases=1)
     ticks: list[int] = []
 
     def broken() -> None:
@@ -125,7 +125,7 @@ def test_a_failing_stream_does_not_stop_the_others(caplog: pytest.LogCaptureFixt
 
 def test_a_stream_removed_during_a_tick_gets_no_later_tick() -> None:
     loop = ManualLoop()
-    pacer = Pacer(loop)
+    pacer = Pacer(loop, phases=1)
     ticks: list[str] = []
     ids: dict[str, int] = {}
 
@@ -139,6 +139,46 @@ def test_a_stream_removed_during_a_tick_gets_no_later_tick() -> None:
     loop.run_next()
     assert ticks.count("first") == 2
     assert ticks.count("second") <= 1
+
+
+def test_streams_take_turns_a_fraction_of_the_period_apart() -> None:
+    """Eight streams over four phases: two a turn, each ticked once a period, the turns 5 ms apart."""
+    loop = ManualLoop()
+    pacer = Pacer(loop, phases=4)
+    ticks: dict[int, list[float]] = {}
+    for stream in range(8):
+        ticks[stream] = []
+        pacer.add(lambda stream=stream: ticks[stream].append(loop.now))  # type: ignore[misc]
+    deadlines = [loop.run_next() for _ in range(8)]
+    assert deadlines == pytest.approx([100.0 + 0.005 * n for n in range(1, 9)])
+    for stream, times in ticks.items():
+        assert len(times) == 2, stream
+        assert times[1] - times[0] == pytest.approx(0.020)
+    assert sorted(round((times[0] - 100.0) / 0.005) for times in ticks.values()) == [1, 1, 2, 2, 3, 3, 4, 4]
+
+
+def test_a_turn_without_streams_wakes_nobody() -> None:
+    loop = ManualLoop()
+    pacer = Pacer(loop, phases=4)
+    pacer.add(lambda: None)
+    deadlines = [loop.run_next() for _ in range(3)]
+    assert deadlines == pytest.approx([100.020, 100.040, 100.060])
+
+
+def test_after_a_stall_each_phase_is_told_the_periods_since_its_last_turn() -> None:
+    loop = ManualLoop()
+    pacer = Pacer(loop, max_catch_up=3, phases=2)
+    told: dict[str, list[int]] = {"first": [], "second": []}
+    pacer.add(lambda: told["first"].append(pacer.frames))
+    pacer.add(lambda: told["second"].append(pacer.frames))
+    loop.run_next()  # the first phase's turn at 10 ms, then the second's at 20 ms
+    loop.run_next()
+    loop.run_next(late_by=0.5)  # half a second stopped: 50 turns missed
+    loop.run_next()
+    loop.run_next()
+    assert pacer.skipped == 25
+    assert told["first"][:2] == [1, 26] and told["second"][:2] == [1, 26]
+    assert told["first"][2:] + told["second"][2:] == [1]
 
 
 async def test_on_the_asyncio_loop_ticks_arrive_until_removed() -> None:

@@ -1,6 +1,7 @@
-"""One media tick for every stream: every 20 ms each stream sends its next frame.
+"""One media tick for every stream: every 20 ms each stream sends its next frame; the streams take turns in
+phases a fraction of the period apart, so that the packets of hundreds of streams do not all leave at once.
 
-Deadlines are `start + n * period`, not "one period after the last tick": a tick that runs late does not
+Deadlines are `start + n * turn`, not "one turn after the last": a tick that runs late does not
 push the following ones back, so a stream keeps its 50 packets a second on average whatever the loop's
 jitter, and a late tick is followed by an early one. When the loop has fallen more than `max_catch_up`
 periods behind (the whole process paused), the missed ticks are skipped rather than sent as a burst, and
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 PERIOD_S = 0.020
 MAX_CATCH_UP = 3
+PHASES = 4
 
 
 class TimerHandle(Protocol):
@@ -35,39 +37,64 @@ class Loop(Protocol):
 
 
 class Pacer:
-    def __init__(self, loop: Loop, period: float = PERIOD_S, max_catch_up: int = MAX_CATCH_UP) -> None:
-        if period <= 0 or max_catch_up < 0:
-            raise ValueError("the period must be positive and the catch-up not negative")
+    """`phases`: the streams are spread over this many turns a fraction of a period apart, each stream in the
+    turn with the fewest when it is added: a turn sends its share of the packets, so that with hundreds of
+    streams the last packet of a turn leaves soon after the first, and the loop reads what came in between
+    turns. A turn without streams wakes nobody."""
+
+    def __init__(
+        self, loop: Loop, period: float = PERIOD_S, max_catch_up: int = MAX_CATCH_UP, phases: int = PHASES
+    ) -> None:
+        if period <= 0 or max_catch_up < 0 or phases < 1:
+            raise ValueError("the period must be positive, the catch-up not negative, and one phase at least")
         self._loop = loop
         self.period = period
         self.max_catch_up = max_catch_up
-        self._streams: dict[int, Callable[[], None]] = {}
+        self._turn_length = period / phases
+        self._phases: list[dict[int, Callable[[], None]]] = [{} for _ in range(phases)]
+        self._phase_of: dict[int, int] = {}
+        self._last_turn: list[int | None] = [None] * phases
+        """The turn each phase last ran at: its streams' next tick stands for the periods since."""
         self._ids = itertools.count(1)
         self._handle: TimerHandle | None = None
         self._start = 0.0
-        self._tick = 0
+        self._turn = 0
+        self._ran = 0
+        """The turn that ran last; `_turn` is the one scheduled."""
         self._frames = 1
         self.skipped = 0
 
     def add(self, on_tick: Callable[[], None]) -> int:
-        """Call `on_tick` at every tick from the next one on; returns the id that `remove` takes."""
+        """Call `on_tick` once a period from its phase's next turn on; returns the id that `remove` takes."""
         stream_id = next(self._ids)
-        self._streams[stream_id] = on_tick
+        phase = min(range(len(self._phases)), key=lambda index: len(self._phases[index]))
+        woken = not self._phases[phase]
+        if woken:
+            self._last_turn[phase] = None
+        self._phases[phase][stream_id] = on_tick
+        self._phase_of[stream_id] = phase
         if self._handle is None:
             self._start = self._loop.time()
-            self._tick = 0
-            self._schedule()
+            self._ran = 0
+            self._schedule_at(self._next_busy_turn(1))
+        elif woken:  # its turn may come before the one scheduled
+            turn = self._ran + 1 + (phase - self._ran - 1) % len(self._phases)
+            if turn < self._turn:
+                self._handle.cancel()
+                self._schedule_at(turn)
         return stream_id
 
     def remove(self, stream_id: int) -> None:
-        self._streams.pop(stream_id, None)
-        if not self._streams and self._handle is not None:
+        phase = self._phase_of.pop(stream_id, None)
+        if phase is not None:
+            del self._phases[phase][stream_id]
+        if not self._phase_of and self._handle is not None:
             self._handle.cancel()
             self._handle = None
 
     @property
     def streams(self) -> int:
-        return len(self._streams)
+        return len(self._phase_of)
 
     @property
     def frames(self) -> int:
@@ -75,23 +102,31 @@ class Pacer:
         ticks skipped just before it (a stream attached meanwhile is told the same)."""
         return self._frames
 
-    def _schedule(self) -> None:
-        self._tick += 1
-        self._handle = self._loop.call_at(self._start + self._tick * self.period, self._run)
+    def _schedule_at(self, turn: int) -> None:
+        self._turn = turn
+        self._handle = self._loop.call_at(self._start + turn * self._turn_length, self._run)
+
+    def _next_busy_turn(self, turn: int) -> int:
+        """The first turn from `turn` on whose phase has streams (there is one: the pacer runs only then)."""
+        count = len(self._phases)
+        return next(turn + offset for offset in range(count) if self._phases[(turn + offset) % count])
 
     def _run(self) -> None:
-        behind = int((self._loop.time() - self._start) / self.period) - self._tick
-        self._frames = 1
-        if behind > self.max_catch_up:
-            self.skipped += behind
-            self._tick += behind
-            self._frames += behind
-        for on_tick in list(self._streams.values()):
+        count = len(self._phases)
+        behind = int((self._loop.time() - self._start) / self._turn_length) - self._turn
+        if behind > self.max_catch_up * count:
+            self.skipped += behind // count
+            self._turn = self._next_busy_turn(self._turn + behind)
+        phase = self._turn % count
+        last = self._last_turn[phase]
+        self._frames = 1 if last is None else max(1, (self._turn - last) // count)
+        self._last_turn[phase] = self._ran = self._turn
+        for on_tick in list(self._phases[phase].values()):
             try:
                 on_tick()
             except Exception:
                 log.exception("a media stream failed on its tick")
-        if self._streams:
-            self._schedule()
+        if self._phase_of:
+            self._schedule_at(self._next_busy_turn(self._turn + 1))
         else:
             self._handle = None
