@@ -317,6 +317,10 @@ class _FakeLeg:
     stream: MediaStream
     listener: MediaEvents | None = None
 
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.media_closed()
+
 
 async def test_a_port_drives_any_leg_media_and_fails_once_it_has_closed(tmp_path: Path) -> None:
     leg = _FakeLeg(MediaStream(PCMU, EVENT_PT, ("192.0.2.1", 4000)))
@@ -346,3 +350,44 @@ async def test_prompts_are_read_once_other_files_each_time(tmp_path: Path, monke
         await asyncio.wait_for(read_audio(path), WAIT)
     assert reads == [BEEP, path, path]
     assert not (await asyncio.wait_for(read_audio(BEEP), WAIT)).flags.writeable
+
+
+async def test_two_bridged_legs_hear_each_other_until_one_hangs_up(rig: Rig) -> None:
+    """Two phones, one a leg each: each hears the other's tone through the bridge; when one leg hangs up,
+    the bridge ends and the other leg is free for what comes next (its port still works)."""
+    other_phone = await Phone.open(rig.phone_pool)
+    try:
+        first, first_port, _ = await open_port(rig)
+        second = await rig.open_session(MediaStream(PCMU, EVENT_PT, other_phone.address))
+        second_port = MediaPort(second)
+        bridged = asyncio.create_task(first_port.bridge(second_port))
+        rig.phone.send(rig.phone.audio(tone(SAMPLE_RATE, 1000.0)), ("127.0.0.1", first.port))
+        other_phone.send(other_phone.audio(tone(SAMPLE_RATE, 440.0)), ("127.0.0.1", second.port))
+        heard_by_first = await _audio_heard(rig.phone, frames=25)
+        heard_by_second = await _audio_heard(other_phone, frames=25)
+        assert abs(dominant_frequency(heard_by_first) - 440.0) <= FREQUENCY_RESOLUTION
+        assert abs(dominant_frequency(heard_by_second) - 1000.0) <= FREQUENCY_RESOLUTION
+        first_port.hang_up()
+        await asyncio.wait_for(bridged, WAIT)
+        assert first.closed and not second.closed
+        second_port.key_pressed(DtmfEvent("5", 100))
+        assert (
+            await asyncio.wait_for(
+                second_port.collect_digits(max_digits=1, first_timeout=1, inter_digit_timeout=1), WAIT
+            )
+            == "5"
+        )
+    finally:
+        other_phone.close()
+
+
+async def _audio_heard(phone: Phone, frames: int) -> np.ndarray:
+    """The next `frames` frames of sound (not silence) the phone receives, decoded."""
+    heard: list[np.ndarray] = []
+    async with asyncio.timeout(WAIT):
+        while len(heard) < frames:
+            _, packet = await phone.next_rtp()
+            samples = PCMU.decode(packet.payload)
+            if np.abs(samples.astype(np.int32)).max() > 100:
+                heard.append(samples)
+    return np.concatenate(heard)

@@ -1,4 +1,5 @@
-"""What a feature may do with a leg's media: play prompts, record, collect and send key presses.
+"""What a feature may do with a leg's media: play prompts, record, collect and send key presses, bridge it
+with another leg, hang it up.
 
 A MediaPort is built over the leg's media (a MediaSession, or anything with its `stream` and `listener`) and
 listens to it from then on: every key press is kept, in order, until an operation takes it. So key presses
@@ -8,7 +9,8 @@ answered an earlier prompt, and are dropped.
 
 The operations are coroutines; cancelling one stops its audio (and closes its file). When the leg's media
 closes (the call hung up), a recording returns what it has and any other operation raises MediaClosed.
-One play and one recording at a time: a second would replace the first's audio source or sink.
+One play and one recording at a time: a second would replace the first's audio source or sink; a bridge
+takes both. Hanging up closes the leg's media; the call core ends the call (BYE) when the feature returns.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from tonalite.prompts import PROMPTS_DIR
 
 TYPE_AHEAD = 32
 """Key presses kept while no operation takes them; older ones are forgotten first."""
+BRIDGE_FRAMES = 3
+"""Frames one side of a bridge holds for the other at most: the two legs tick in their own turns, and a leg
+whose packets come in bursts must not add its bursts to the delay (older frames go first)."""
 
 _prompts: dict[Path, Samples] = {}
 
@@ -81,6 +86,22 @@ class LegMedia(Protocol):
     def stream(self) -> MediaStream: ...
 
     listener: MediaEvents | None
+
+    def close(self) -> None: ...
+
+
+class _Crossing:
+    """One way of a bridge: the frames one leg hears (its sink), handed to the other leg's source."""
+
+    def __init__(self) -> None:
+        self._frames: deque[Samples] = deque(maxlen=BRIDGE_FRAMES)
+
+    def heard(self, samples: Samples | None) -> None:
+        if samples is not None:
+            self._frames.append(samples)
+
+    def next_frame(self) -> Samples | None:
+        return self._frames.popleft() if self._frames else None
 
 
 class _Playback:
@@ -141,6 +162,7 @@ class _Capture:
 
 class MediaPort:
     def __init__(self, media: LegMedia) -> None:
+        self._media = media
         self._stream = media.stream
         self._digits: deque[str] = deque(maxlen=TYPE_AHEAD)
         self._changed = asyncio.Event()
@@ -217,6 +239,37 @@ class MediaPort:
             digits += digit
             timeout = inter_digit_timeout
         return digits
+
+    async def bridge(self, other: MediaPort) -> None:
+        """Each leg hears the other (through linear audio, so two legs with different codecs understand each
+        other) until either hangs up; cancelled, the legs are parted. Key presses on either leg stay its port's
+        input, for after the bridge."""
+        self._check_open()
+        other._check_open()
+        to_other, to_self = _Crossing(), _Crossing()
+        self._stream.listen(to_other.heard)
+        other._stream.play(to_other.next_frame)
+        other._stream.listen(to_self.heard)
+        self._stream.play(to_self.next_frame)
+        try:
+            while not (self._closed or other._closed):
+                self._changed.clear()
+                other._changed.clear()
+                waits = [asyncio.ensure_future(self._changed.wait()), asyncio.ensure_future(other._changed.wait())]
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for wait in waits:
+                        wait.cancel()
+        finally:
+            for stream in (self._stream, other._stream):
+                stream.listen(None)
+                stream.play(None)
+
+    def hang_up(self) -> None:
+        """End the leg's media: operations under way raise MediaClosed (a recording returns what it has), and
+        the call core hangs the call up when the feature returns."""
+        self._media.close()
 
     def send_digits(self, digits: str) -> None:
         """Queue key presses to the leg (RFC 4733); DtmfError when it did not negotiate telephone-event."""
