@@ -3,7 +3,7 @@ first), telephone-event when offered, every other stream refused."""
 
 from __future__ import annotations
 
-from tonalite.calls.local_media import local_answer, offer_terms
+from tonalite.calls.local_media import local_answer, local_offer, offer_terms
 from tonalite.media.g711 import PCMA, PCMU
 from tonalite.sip.sdp import SessionDescription
 
@@ -44,3 +44,12 @@ def test_the_answer_names_one_codec_on_our_port_and_refuses_the_rest() -> None:
     assert (audio.port, audio.formats) == (20_000, ("8", "101"))
     assert answer.connection is not None and answer.connection.address == "198.51.100.1"
     assert offer_terms(answer) is not None  # what we answer is itself something we could take
+
+
+def test_our_offer_to_a_caller_that_made_none_lists_both_laws_and_telephone_event() -> None:
+    offer = SessionDescription.parse(local_offer("192.0.2.1", 10002).serialise())
+    (audio,) = offer.media
+    assert (audio.port, audio.formats) == (10002, ("8", "0", "101"))
+    terms = offer_terms(offer)  # as a caller's answer choosing the first would be read
+    assert terms is not None
+    assert (terms.codec, terms.telephone_event, terms.remote) == (PCMA, 101, ("192.0.2.1", 10002))

@@ -111,9 +111,14 @@ def test_hold_is_relayed_in_a_re_invite(phones: Site) -> None:
     place_call(site, "call_uac_hold", "call_uas_hold", register(site, 1))
 
 
-@pytest.mark.parametrize(
-    "ending", ["the caller hangs up", "the caller presses # in a SIP INFO and the voicemail hangs up"]
-)
+VOICEMAIL_CALLS = {
+    "the caller hangs up": "call_uac_voicemail",
+    "the caller presses # in a SIP INFO and the voicemail hangs up": "call_uac_voicemail_info",
+    "the caller made no offer, answers the voicemail's in its ACK, and hangs up": "call_uac_voicemail_late_offer",
+}
+
+
+@pytest.mark.parametrize("ending", VOICEMAIL_CALLS)
 def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site, ending: str) -> None:
     """The caller hears the greeting (about 10 s, the number read in pairs) and the beep, sends a 1 kHz tone
     all along, and after 14 s hangs up, or presses # (then the voicemail says goodbye and hangs up): the
@@ -125,10 +130,9 @@ def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site, ending:
     subprocess.run(
         ["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", str(tone), "synth", "30", "sine", "1000"], check=True
     )
-    scenario = "call_uac_voicemail" if ending == "the caller hangs up" else "call_uac_voicemail_info"
     call = caller(
         site,
-        scenario,
+        VOICEMAIL_CALLS[ending],
         national(site.lines[2]),
         substitutions={"TONE": str(tone), "TALK_MS": "14000"},
         timeout_s=45,
@@ -168,6 +172,17 @@ def test_a_voicemail_call_takes_a_session_refresh_and_keeps_its_codec(phones: Si
     call = caller(site, "call_uac_voicemail_reinvite", national(site.lines[2]))
     call.extra += ["-mp", str(free_port())]
     run = call.run()
+    assert run.all_passed, run.output
+    (record,) = call_records(site, 1)
+    assert record.result is not None and record.result.value == "voicemail"
+
+
+def test_a_voicemail_call_whose_ack_brings_no_answer_is_hung_up(phones: Site) -> None:
+    """The caller made no offer, and its ACK answers none of the voicemail's: the voicemail hangs up (BYE)."""
+    site = phones
+    set_voicemail(site, 2, active=True)
+    register(site, 0)
+    run = caller(site, "call_uac_voicemail_no_answer_in_ack", national(site.lines[2]), timeout_s=20).run()
     assert run.all_passed, run.output
     (record,) = call_records(site, 1)
     assert record.result is not None and record.result.value == "voicemail"

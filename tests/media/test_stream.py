@@ -418,3 +418,18 @@ def test_sender_report_rtp_timestamp_follows_the_stream_clock() -> None:
 def test_telephone_event_must_differ_from_the_audio_payload_type() -> None:
     with pytest.raises(ValueError):
         MediaStream(PCMU, 0, SDP_ADDRESS)
+
+
+def test_a_stream_that_made_the_offer_takes_the_answers_codec_and_address_before_sending() -> None:
+    stream = new_stream(PCMA, remote=None)
+    assert stream.tick(0.0) is None  # no address yet: nothing is sent
+    stream.agree(PCMU, EVENT_PT, SDP_ADDRESS)
+    sent = stream.tick(0.020)
+    assert sent is not None
+    data, remote = sent
+    assert remote == SDP_ADDRESS
+    assert parse_rtp(data).payload_type == PCMU.payload_type
+    with pytest.raises(ValueError, match="agreed"):
+        stream.agree(PCMA, None, SDP_ADDRESS)
+    with pytest.raises(ValueError, match="telephone-event"):
+        new_stream(PCMA, remote=None).agree(PCMU, 0, SDP_ADDRESS)

@@ -24,7 +24,15 @@ from typing import Any, Protocol
 from tonalite.calls.authentication import Challenge, RequestAuthenticator
 from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
 from tonalite.calls.carrier import presented_caller, trunk_uri, with_credentials
-from tonalite.calls.local_media import LocalMedia, OfferTerms, OpenMedia, local_answer, offer_terms
+from tonalite.calls.local_media import (
+    LocalMedia,
+    OfferTerms,
+    OpenMedia,
+    late_offer_stream,
+    local_answer,
+    local_offer,
+    offer_terms,
+)
 from tonalite.calls.location import LocationService
 from tonalite.calls.media_anchor import (
     AnchorPolicy,
@@ -147,6 +155,8 @@ class _Bridge:
     media: LocalMedia | None = None
     local_answer: tuple[OfferTerms, bytes] | None = None
     """The terms and the SDP the node answered the caller with, when it answered the call itself."""
+    late_answer: asyncio.Future[bytes] | None = None
+    """The body of the ACK, awaited when the node made the offer (the caller's INVITE had none)."""
     no_reply: TimerHandle | None = None
     """When the callee's phone has rung long enough and the call goes to its voicemail."""
     relay: Relay | None = None
@@ -235,6 +245,8 @@ class B2bua:
         retransmission = bridge.unacked.pop(dialog_id, None)
         if retransmission is not None and retransmission.handle is not None:
             retransmission.handle.cancel()
+        if from_caller and bridge.late_answer is not None and not bridge.late_answer.done():
+            bridge.late_answer.set_result(event.request.body)
         if from_caller and bridge.callee_2xx_waiting is not None and bridge.callee is not None:
             body = self._carried_body(bridge, event.request, True, bridge.callee.peer)
             self._ack_callee(bridge, body, event.request.headers.get("Content-Type"))
@@ -487,19 +499,23 @@ class B2bua:
         try:
             offer = _offer(bridge.caller.invite)
             terms = offer_terms(offer) if offer is not None else None
+            late = not bridge.caller.invite.body
             if _over(call):
                 return
-            if offer is None or terms is None:
+            if terms is None and not late:
                 self._timers.call_later(0, lambda: self._refuse_locally(bridge, 488))
                 return
             host = self._hosts[bridge.caller.peer.transport]
-            media = await self._open_media(terms.stream(), host)
+            media = await self._open_media(terms.stream() if terms is not None else late_offer_stream(), host)
             bridge.media = media
             if _over(call):
                 return
-            answer = local_answer(offer, terms, host, media.port).serialise()
-            bridge.local_answer = (terms, answer)
-            self._timers.call_later(0, lambda: self._accept_locally(bridge, answer))
+            if offer is not None and terms is not None:
+                sdp = local_answer(offer, terms, host, media.port).serialise()
+                bridge.local_answer = (terms, sdp)
+                self._timers.call_later(0, lambda: self._accept_locally(bridge, sdp))
+            elif not await self._agree_late_offer(bridge, media, local_offer(host, media.port).serialise()):
+                return
             await application(MediaPort(media))
         except Exception:
             log.exception("the voicemail failed on call %s", call.id)
@@ -507,6 +523,25 @@ class B2bua:
             if bridge.media is not None:
                 bridge.media.close()
             self._timers.call_later(0, lambda: self._hang_up_locally(bridge))
+
+    async def _agree_late_offer(self, bridge: _Bridge, media: LocalMedia, sdp: bytes) -> bool:
+        """The caller made no offer: ours goes in the 200 and its answer comes in the ACK (RFC 3264 §4), which the
+        stream then takes. False when the call ended meanwhile, or the ACK brought no answer we can use (the
+        call is then hung up, RFC 3261 §13.2.2.4 says with a BYE)."""
+        answered = asyncio.get_running_loop().create_future()
+        bridge.late_answer = answered
+        self._timers.call_later(0, lambda: self._accept_locally(bridge, sdp))
+        body: bytes = await answered
+        answer = _sdp(body)
+        terms = offer_terms(answer) if answer is not None else None
+        if _over(bridge.call):
+            return False
+        if terms is None:
+            log.info("call %s: the ACK brought no answer to our offer that we can use", bridge.call.id)
+            return False
+        media.stream.agree(terms.codec, terms.telephone_event, terms.remote)
+        bridge.local_answer = (terms, sdp)
+        return True
 
     def _key_press_info(self, transaction: int, request: Request, media: LocalMedia) -> None:
         """SIP INFO DTMF (application/dtmf-relay or dtmf) on a call the node answered: a key press for the
@@ -907,6 +942,8 @@ class B2bua:
             return
         if bridge.media is not None:
             bridge.media.close()  # the voicemail's recording ends with what it has
+        if bridge.late_answer is not None and not bridge.late_answer.done():
+            bridge.late_answer.set_result(b"")  # no ACK will come
         if bridge.relay is not None:
             log.info("call %s media relayed: %s", bridge.call.id, bridge.relay.statistics)
             bridge.relay.close()
@@ -1008,10 +1045,15 @@ def _body_headers(message: Request | Response, names: tuple[str, ...] = _BODY_HE
 
 def _offer(invite: Request) -> SessionDescription | None:
     """The SDP offer of an INVITE, None without one (a late offer) or when it cannot be read."""
-    if not invite.body:
+    return _sdp(invite.body)
+
+
+def _sdp(body: bytes) -> SessionDescription | None:
+    """A message's SDP, None without one or when it cannot be read."""
+    if not body:
         return None
     try:
-        return SessionDescription.parse(invite.body)
+        return SessionDescription.parse(body)
     except SdpError:
         return None
 

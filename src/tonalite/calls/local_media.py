@@ -1,6 +1,7 @@
 """The media of a call this node answers itself (voicemail): what to answer a caller's SDP offer with, and the
 stream that goes with it. One audio codec (PCMU or PCMA, whichever the caller lists first) and RFC 4733
-telephone-events when offered: the media stream handles one codec, so the answer names one."""
+telephone-events when offered: the media stream handles one codec, so the answer names one. A caller that made
+no offer (a late offer) gets ours, PCMA, PCMU and telephone-event, and its answer in the ACK chooses."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Protocol
 from tonalite.calls.media_port import LegMedia
 from tonalite.media.g711 import PCMA, PCMU, G711Codec
 from tonalite.media.stream import MediaStream
-from tonalite.sip.sdp import Codec, SessionDescription
+from tonalite.sip.sdp import Attribute, Codec, Connection, MediaDescription, Origin, SessionDescription
 from tonalite.sip.sdp import answer as sdp_answer
 
 _G711 = {codec.encoding_name.lower(): codec for codec in (PCMU, PCMA)}
@@ -57,6 +58,36 @@ def offer_terms(offer: SessionDescription) -> OfferTerms | None:
         remote = None if connection is None else (connection.address, media.port)
         return OfferTerms(codec, event, remote)
     return None
+
+
+LATE_OFFER_EVENT = 101
+"""The telephone-event payload type of our own offer."""
+
+
+def local_offer(host: str, port: int) -> SessionDescription:
+    """Our offer to a caller that made none: audio on `port`, PCMA (the French network's law) then PCMU, and
+    telephone-event."""
+    codecs = (PCMA, PCMU)
+    attributes = (
+        *(Attribute("rtpmap", f"{codec.payload_type} {codec.encoding_name}/8000") for codec in codecs),
+        Attribute("rtpmap", f"{LATE_OFFER_EVENT} {TELEPHONE_EVENT}"),
+        Attribute("fmtp", f"{LATE_OFFER_EVENT} 0-15"),
+        Attribute("ptime", "20"),
+        Attribute("sendrecv"),
+    )
+    formats = (*(str(codec.payload_type) for codec in codecs), str(LATE_OFFER_EVENT))
+    connection = Connection.to(host)
+    return SessionDescription(
+        origin=Origin("-", secrets.randbits(32), 0, host, "IN", connection.addrtype),
+        name="-",
+        connection=connection,
+        media=(MediaDescription("audio", port, "RTP/AVP", formats, attributes=attributes),),
+    )
+
+
+def late_offer_stream() -> MediaStream:
+    """The stream that goes with our offer, until the answer agrees its codec and address (`MediaStream.agree`)."""
+    return MediaStream(PCMA, LATE_OFFER_EVENT)
 
 
 def local_answer(offer: SessionDescription, terms: OfferTerms, host: str, port: int) -> SessionDescription:

@@ -102,8 +102,7 @@ class MediaStream:
         rng: Random | None = None,
         target_delay: float = 0.060,
     ) -> None:
-        if telephone_event is not None and (not 0 <= telephone_event <= 0x7F or telephone_event == codec.payload_type):
-            raise ValueError(f"telephone-event payload type {telephone_event} is not usable with {codec.encoding_name}")
+        _check_telephone_event(codec, telephone_event)
         self.codec = codec
         self.telephone_event = telephone_event
         self._dropped = 0  # malformed RTP or RTCP, payload types not negotiated, audio not 20 ms
@@ -121,6 +120,17 @@ class MediaStream:
         self._unstamped = 0  # timestamp units the clock has run since the last packet sent's timestamp
         self._owed = 0  # skipped periods whose frames the jitter buffer has not played out yet
         self._last_tick = 0.0
+
+    def agree(self, codec: G711Codec, telephone_event: int | None, remote: Address | None) -> None:
+        """The answer to our own offer (the caller made none) chose `codec`, `telephone_event` and named
+        `remote`: the stream takes them, before its first packet (it sends none while it has no address)."""
+        if self._sender.packets_sent:
+            raise ValueError("the stream has started: its codec is agreed")
+        _check_telephone_event(codec, telephone_event)
+        self.codec = codec
+        self.telephone_event = telephone_event
+        self._sender.payload_type = codec.payload_type
+        self._latch.rename(remote)
 
     @property
     def remote(self) -> Address | None:
@@ -294,3 +304,8 @@ class MediaStream:
         """The outgoing stream's RTP timestamp at `now`, from the last tick's."""
         since_tick = round((now - self._last_tick) * SAMPLE_RATE)
         return (self._sender.timestamp + self._unstamped + since_tick) % _TIMESTAMP_MODULUS
+
+
+def _check_telephone_event(codec: G711Codec, telephone_event: int | None) -> None:
+    if telephone_event is not None and (not 0 <= telephone_event <= 0x7F or telephone_event == codec.payload_type):
+        raise ValueError(f"telephone-event payload type {telephone_event} is not usable with {codec.encoding_name}")
