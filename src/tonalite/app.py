@@ -28,6 +28,7 @@ from tonalite.clock import Clock, SystemClock
 from tonalite.collector import schedule_collections
 from tonalite.config import Settings
 from tonalite.features.dialplan import DialPlan
+from tonalite.features.star_codes import StarCodes
 from tonalite.features.voicemail import VoicemailDeposit
 from tonalite.features.voicemail_menu import VoicemailMenu
 from tonalite.net.loop_timers import LoopTimers
@@ -36,6 +37,7 @@ from tonalite.net.media_session import MediaSessions
 from tonalite.net.rtp_ports import RtpPortPool
 from tonalite.net.sip_transport import SipTransport
 from tonalite.scheduler import Scheduler
+from tonalite.services.abbreviated_numbers import AbbreviatedNumberService
 from tonalite.services.accounts import AccountService
 from tonalite.services.billing_groups import BillingGroupService
 from tonalite.services.call_records import CallRecordService
@@ -46,6 +48,7 @@ from tonalite.services.lines import LineService
 from tonalite.services.numbers import NumberService
 from tonalite.services.outbox import Outbox, SmtpRelay
 from tonalite.services.registrations import RegistrationService
+from tonalite.services.screen_lists import ScreenListService
 from tonalite.services.sign_in import SignInService
 from tonalite.services.trunks import TrunkService
 from tonalite.services.voicemail import VoicemailService
@@ -75,7 +78,9 @@ class Services:
     billing_groups: BillingGroupService
     lines: LineService
     line_options: LineOptionsService
+    screen_lists: ScreenListService
     numbers: NumberService
+    abbreviated_numbers: AbbreviatedNumberService
     registrations: RegistrationService
     line_directory: LineDirectory
     call_records: CallRecordService
@@ -111,7 +116,9 @@ def build_platform(settings: Settings, clock: Clock | None = None) -> Platform:
         billing_groups=billing_groups,
         lines=lines,
         line_options=LineOptionsService(db, clock),
+        screen_lists=ScreenListService(db),
         numbers=numbers,
+        abbreviated_numbers=AbbreviatedNumberService(db),
         registrations=RegistrationService(db, clock),
         line_directory=LineDirectory(db),
         call_records=CallRecordService(db, settings.node_name),
@@ -200,6 +207,7 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         voicemail_menu=VoicemailMenu(
             VoicemailAccess(platform.db, platform.services.voicemail), platform.services.voicemail_greetings
         ),
+        star_codes=StarCodes(platform.services.line_options),
         open_media=MediaSessions(rtp_ports, platform.clock).open,
         media_anchor=settings.media_anchor,
         open_relay=MediaRelays(rtp_ports).open,

@@ -8,9 +8,11 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.customers import ALICE_ALIAS, ALICE_LINE, BOB_LINE, Customer, open_account
+from tests.api.customers import ALICE_ALIAS, ALICE_LINE, BOB_LINE, GROUP_SHORT, LINE_SHORT, Customer, open_account
 from tests.conftest import deposit_tone_message
 from tonalite.app import Platform, create_http_app
+from tonalite.services.abbreviated_numbers import AbbreviatedEntry, AbbreviatedList
+from tonalite.store.models import ScreenDirection, ScreenListKind
 
 
 @pytest.fixture
@@ -21,11 +23,20 @@ def client(platform: Platform) -> Iterator[TestClient]:
 
 @pytest.fixture
 def alice(platform: Platform) -> Customer:
-    """Alice, with an alias number and one voicemail message (two seconds of a 1 kHz tone)."""
+    """Alice, with an alias number, one voicemail message (two seconds of a 1 kHz tone), one number on her
+    incoming blacklist, and an abbreviated number in her billing group's list and one in her line's."""
     customer = open_account(platform, "alice", ALICE_LINE)
     platform.services.numbers.create_alias(customer.group, ALICE_ALIAS, "Standard")
     message = deposit_tone_message(platform, ALICE_LINE, "+33999005555", 2.0)
-    return replace(customer, voicemail_message=message)
+    entry = platform.services.screen_lists.add(
+        customer.principal, customer.group, ALICE_LINE, ScreenDirection.INCOMING, ScreenListKind.BLACKLIST, "0899", True
+    )
+    for where, short in (
+        (AbbreviatedList(customer.group), GROUP_SHORT),
+        (AbbreviatedList(customer.group, ALICE_LINE), LINE_SHORT),
+    ):
+        platform.services.abbreviated_numbers.add(customer.principal, where, AbbreviatedEntry(short, "0199001001"))
+    return replace(customer, voicemail_message=message, screen_entry=entry.id)
 
 
 @pytest.fixture

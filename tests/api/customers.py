@@ -21,7 +21,13 @@ BOB_LINE = "+33999002222"
 VOICEMAIL = "/v1/billing-groups/{group}/lines/{number}/voicemail"
 GREETING = f"{VOICEMAIL}/greetings/{{kind}}"
 GREETING_KIND = "full"
+SCREEN_LISTS = "/v1/billing-groups/{group}/lines/{number}/screen-lists"
 """The greeting named by the routes' `{kind}`."""
+ABBREVIATED = "/v1/billing-groups/{group}/abbreviated-numbers"
+LINE_ABBREVIATED = "/v1/billing-groups/{group}/lines/{number}/abbreviated-numbers"
+GROUP_SHORT = "7001"
+LINE_SHORT = "2001"
+"""The abbreviated numbers named by the routes' `{short}`: one in the billing group's list, one in the line's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,22 @@ class Upload:
 GREETING_UPLOAD = Upload("greeting.wav", encode_wav(tone(2 * SAMPLE_RATE)), "audio/wav")
 Body = dict[str, Any] | Upload | None
 
+
+def _abbreviated_routes(path: str, first_digit: str) -> list[tuple[str, str, Body]]:
+    """The routes of a list of abbreviated numbers, whose numbers start with `first_digit`."""
+    upload = Upload("numbers.csv", f"{first_digit}003,0199001003,Dupont,Jean\r\n".encode(), "text/csv")
+    return [
+        ("GET", path, None),
+        ("POST", path, {"abbreviatedNumber": f"{first_digit}002", "destinationNumber": "0199001002"}),
+        ("DELETE", path, None),
+        ("POST", f"{path}/import", upload),
+        ("GET", f"{path}/export", None),
+        ("GET", f"{path}/{{short}}", None),
+        ("PUT", f"{path}/{{short}}", {"destinationNumber": "+33199001004", "surname": "Martin"}),
+        ("DELETE", f"{path}/{{short}}", None),
+    ]
+
+
 # Every route that reads or changes something of a billing group, with a valid body: used to prove that each one
 # needs a token and answers 404 to another account. tests/api/test_tenancy.py checks this list is complete.
 GROUP_ROUTES: list[tuple[str, str, Body]] = [
@@ -45,7 +67,13 @@ GROUP_ROUTES: list[tuple[str, str, Body]] = [
     ("POST", "/v1/billing-groups/{group}/lines/{number}/password-reset", None),
     ("GET", "/v1/billing-groups/{group}/lines/{number}/options", None),
     ("PATCH", "/v1/billing-groups/{group}/lines/{number}/options", {"doNotDisturb": True}),
+    ("POST", "/v1/billing-groups/{group}/lines/options", {"lines": [ALICE_LINE], "changes": {"doNotDisturb": True}}),
+    ("GET", SCREEN_LISTS, None),
+    ("POST", SCREEN_LISTS, {"direction": "incoming", "kind": "blacklist", "number": "+44", "isPrefix": True}),
+    ("DELETE", f"{SCREEN_LISTS}/{{entry}}", None),
     ("GET", "/v1/billing-groups/{group}/lines/{number}/registrations", None),
+    *_abbreviated_routes(ABBREVIATED, GROUP_SHORT[0]),
+    *_abbreviated_routes(LINE_ABBREVIATED, LINE_SHORT[0]),
     ("GET", "/v1/billing-groups/{group}/numbers", None),
     ("GET", f"{VOICEMAIL}/messages", None),
     ("GET", f"{VOICEMAIL}/messages/{{message}}", None),
@@ -58,11 +86,15 @@ GROUP_ROUTES: list[tuple[str, str, Body]] = [
     ("GET", GREETING, None),
     ("DELETE", GREETING, None),
 ]
+NOT_JSON_TAILS = [("DELETE", ""), ("GET", "/export"), ("DELETE", "/{short}")]
+"""The abbreviated number routes that answer a DELETE's 204 or CSV."""
 NOT_JSON = {
     ("GET", f"{VOICEMAIL}/messages/{{message}}/audio"),
     ("DELETE", f"{VOICEMAIL}/messages/{{message}}"),
     ("GET", GREETING),
     ("DELETE", GREETING),
+    ("DELETE", f"{SCREEN_LISTS}/{{entry}}"),
+    *((method, f"{path}{tail}") for path in (ABBREVIATED, LINE_ABBREVIATED) for method, tail in NOT_JSON_TAILS),
 }
 """Routes whose success is not a JSON body: audio, and a DELETE's 204."""
 ACCOUNT_ROUTES: list[tuple[str, str, Body]] = [
@@ -79,6 +111,8 @@ class Customer:
     sip_password: str
     voicemail_message: int = 0
     """A message in the voicemail of the customer's line, for the routes that name one."""
+    screen_entry: int = 0
+    """An entry on a screen list of the customer's line, for the routes that name one."""
 
     @property
     def json_headers(self) -> dict[str, str]:
@@ -87,7 +121,12 @@ class Customer:
 
     def path(self, template: str, number: str) -> str:
         return template.format(
-            group=self.group, number=number.removeprefix("+"), message=self.voicemail_message, kind=GREETING_KIND
+            group=self.group,
+            number=number.removeprefix("+"),
+            message=self.voicemail_message,
+            kind=GREETING_KIND,
+            entry=self.screen_entry,
+            short=LINE_SHORT if template.startswith(LINE_ABBREVIATED) else GROUP_SHORT,
         )
 
 

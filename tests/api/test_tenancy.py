@@ -13,6 +13,7 @@ from tests.peers.rtp_phone import tone
 from tonalite.app import Platform
 from tonalite.media.g711 import SAMPLE_RATE
 from tonalite.media.wav import write_wav
+from tonalite.services.abbreviated_numbers import AbbreviatedList
 from tonalite.store.models import GreetingType
 
 NOT_FOUND = {"error": "not_found", "message": "Not found."}
@@ -33,6 +34,11 @@ def _alice_line_state(platform: Platform, alice: Customer) -> tuple[object, ...]
     line = platform.services.lines.get(alice.principal, alice.group, ALICE_LINE)
     messages = platform.services.voicemail.messages(alice.principal, alice.group, ALICE_LINE)
     greetings = platform.services.voicemail_greetings.greetings(alice.principal, alice.group, ALICE_LINE)
+    abbreviated = [
+        (entry.short_number, entry.destination_number, entry.surname)
+        for where in (AbbreviatedList(alice.group), AbbreviatedList(alice.group, ALICE_LINE))
+        for entry in platform.services.abbreviated_numbers.list(alice.principal, where)
+    ]
     return (
         line.display_name,
         line.ha1_md5,
@@ -40,6 +46,7 @@ def _alice_line_state(platform: Platform, alice: Customer) -> tuple[object, ...]
         line.options.do_not_disturb,
         [(message.id, message.folder) for message in messages],
         greetings,
+        abbreviated,
     )
 
 
@@ -56,14 +63,12 @@ def test_another_account_gets_404_and_changes_nothing(
     before = _alice_line_state(platform, alice)
     attempts = {
         "alice's group": alice.path(template, ALICE_LINE),
-        "no such group": template.format(
-            group=999_999, number="33999001234", message=alice.voicemail_message, kind=GREETING_KIND
-        ),
+        "no such group": replace(alice, group=999_999).path(template, ALICE_LINE),
     }
     if "{number}" in template:
-        attempts["alice's line in bob's group"] = replace(bob, voicemail_message=alice.voicemail_message).path(
-            template, ALICE_LINE
-        )
+        attempts["alice's line in bob's group"] = replace(
+            bob, voicemail_message=alice.voicemail_message, screen_entry=alice.screen_entry
+        ).path(template, ALICE_LINE)
     for attempt, path in attempts.items():
         response = send(client, method, path, body, bob.headers)
         assert (response.status_code, response.json()) == (404, NOT_FOUND), attempt

@@ -46,10 +46,10 @@ def set_voicemail(site: Site, index: int, active: bool) -> None:
     _update(site, update(VoicemailBox).where(VoicemailBox.line_id == _line_id(site, index)).values(active=active))
 
 
-def set_no_reply_delay(site: Site, index: int, seconds: int) -> None:
-    """How long line `index`'s phone rings before its voicemail answers."""
-    statement = update(LineOptions).where(LineOptions.line_id == _line_id(site, index))
-    _update(site, statement.values(forward_no_reply_delay=seconds))
+def set_line_options(site: Site, index: int, **values: object) -> None:
+    """Set line `index`'s options (LineOptions columns), e.g. how long its phone rings before its voicemail
+    answers (`forward_no_reply_delay`), or CLIR (`identification_restriction`)."""
+    _update(site, update(LineOptions).where(LineOptions.line_id == _line_id(site, index)).values(**values))
 
 
 def _line_id(site: Site, index: int) -> Any:

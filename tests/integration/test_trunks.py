@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.integration.calling import call_records, caller, national, register
+from tests.integration.calling import call_records, caller, national, register, set_line_options
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
 from tests.peers.tonalite_server import DOMAIN, free_port
@@ -134,6 +134,25 @@ def test_a_line_calls_an_outside_number_through_the_trunk(carrier: Carrier) -> N
     line = site.lines[0].number
     assert _summary(record) == (CallDirection.OUTGOING, line, OUTSIDE_NUMBER, CallResult.ANSWERED, 200)
     assert record.callee_line_id is None
+
+
+def test_a_hidden_number_reaches_the_carrier_asserted_with_privacy(carrier: Carrier) -> None:
+    """CLIR on a call out: the carrier gets an anonymous From, the line's number asserted, and `Privacy: id`
+    asking it not to show it to the callee (RFC 3323, RFC 3325)."""
+    site = carrier.site
+    set_line_options(site, 0, identification_restriction=True)
+    register(site, 0)
+    line = site.lines[0].number
+    far_end = carrier.far_end(
+        "trunk_uas",
+        REQUEST_URI=re.escape(f"sip:{OUTSIDE_NUMBER}@{CARRIER_HOST}:{carrier.port}"),
+        CALLER=rf"(sip:anonymous@anonymous\.invalid>|{_identity(line)})",
+    ).start()
+    _answered_call(site, caller(site, "call_uac", "0612345678"), far_end)
+    (invite,) = _received_invites(far_end)
+    assert invite["from"].startswith('"Anonymous" <sip:anonymous@anonymous.invalid>')
+    assert re.search(_identity(line), invite["p-asserted-identity"])
+    assert invite["privacy"] == "id"
 
 
 def test_an_outside_number_no_trunk_serves_fails_and_is_recorded(carrier: Carrier) -> None:

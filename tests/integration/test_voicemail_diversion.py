@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from tests.integration.calling import call_records, caller, national, register, set_no_reply_delay
+from tests.integration.calling import call_records, caller, national, register, set_line_options
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
 from tests.peers.tonalite_server import free_port
@@ -53,7 +53,7 @@ def test_a_phone_not_picked_up_within_the_no_reply_delay_sends_the_call_to_voice
     """The phone rings; at the line's no-reply delay it gets a CANCEL, and the voicemail answers the caller
     and takes the message (the tone sent after the greeting)."""
     site = phones
-    set_no_reply_delay(site, 1, NO_REPLY_S)
+    set_line_options(site, 1, forward_no_reply_delay=NO_REPLY_S)
     register(site, 0)
     callee = _ringing_phone(site, "call_uas_ring")
     run = _leaving_a_message(site, talk_ms=14000).run()
@@ -89,7 +89,7 @@ def test_a_phone_picked_up_as_the_voicemail_took_the_call_is_hung_up(phones: Sit
     """The phone's 200 crosses the CANCEL sent at the no-reply delay: the platform acknowledges it and hangs
     the phone up, and the caller stays with the voicemail."""
     site = phones
-    set_no_reply_delay(site, 1, NO_REPLY_S)
+    set_line_options(site, 1, forward_no_reply_delay=NO_REPLY_S)
     register(site, 0)
     callee = _ringing_phone(site, "call_uas_answers_too_late")
     run = _leaving_a_message(site, talk_ms=2000).run()

@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.integration.calling import national, set_no_reply_delay
+from tests.integration.calling import national, set_line_options
 from tests.integration.conftest import Site, _site
 from tests.integration.test_softphones import analyse, samples_of, server_log_on_failure
 from tests.peers.baresip import SAMPLE_RATE, TONE_AMPLITUDE, Baresip
@@ -196,7 +196,7 @@ def test_a_message_left_from_a_softphone_is_noticed_heard_and_deleted_from_the_o
     site, api = voicemail_site, owner_voicemail
     caller_line, owner_line = site.lines[0], site.lines[1]
     box_account = f"sip:{owner_line.number}@{owner_line.domain}"
-    set_no_reply_delay(site, 1, NO_REPLY_S)
+    set_line_options(site, 1, forward_no_reply_delay=NO_REPLY_S)
     recipients = {"recipients": [{"email": OWNER_EMAIL, "attachAudio": True}]}
     assert api.patch("settings", json=recipients).status_code == 200
     greeting, beep = default_greeting(owner_line.number), read_wav(BEEP) / 32768.0

@@ -18,6 +18,7 @@ from tests.conftest import make_platform
 from tonalite.app import Platform, create_http_app
 from tonalite.clock import ManualClock
 from tonalite.panel.application import mount_panel
+from tonalite.panel.paths import line_path
 from tonalite.services.demo import DemoCredentials
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,6 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 10.0
+PASSWORD = "secret-password"
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +92,34 @@ def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=SERVER_START_SECONDS)
         platform.db.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    login: str
+    group_id: int
+    number: str
+    sip_password: str
+
+    @property
+    def dashboard(self) -> str:
+        return line_path(self.group_id, self.number)
+
+
+def new_customer(platform: Platform, login: str, number: str) -> Customer:
+    """An account with a billing group and one line `number`, its password PASSWORD."""
+    services = platform.services
+    account = services.accounts.create(login, PASSWORD, f"{login} SA", f"{login}@example.com")
+    group = services.billing_groups.create(account.id, f"Siège {login}")
+    line, credentials = services.lines.create(group.id, number, "Accueil")
+    return Customer(login, group.id, line.number, credentials.password)
+
+
+@pytest.fixture
+def alice(panel_platform: Platform) -> Customer:
+    return new_customer(panel_platform, "alice", "+33999001234")
+
+
+@pytest.fixture
+def bob(panel_platform: Platform) -> Customer:
+    return new_customer(panel_platform, "bob", "+33999005678")

@@ -91,7 +91,7 @@ def test_demo_account_resets_a_password_and_switches_to_english(page: Page, live
     page.reload()
     expect(heading).to_have_text("Line 01 99 00 10 01")
     page.get_by_role("link", name="Call management").click()
-    expect(page.get_by_text("Coming soon: call forwarding")).to_be_visible()
+    expect(page.get_by_role("heading", name="Unconditional forward")).to_be_visible()
     page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Telephony").click()
     expect(heading).to_have_text("Telephony")
     expect(page.locator("html")).to_have_attribute("lang", "en")

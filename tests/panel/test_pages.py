@@ -4,16 +4,15 @@ the voicemail tab."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import deposit_tone_message
+from tests.panel.conftest import PASSWORD, Customer
 from tonalite.app import Platform
 from tonalite.clock import ManualClock
 from tonalite.panel.paths import LineTab, line_path
@@ -22,41 +21,10 @@ from tonalite.sip.auth import DigestAlgorithm, digest_ha1
 from tonalite.sip.transport import Transport
 from tonalite.store.models import Language, Line
 
-PASSWORD = "secret-password"
 WRONG_LOGIN = "Identifiant ou mot de passe incorrect."
 NOT_FOUND_FR = "Page introuvable"
 CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
 NEW_PASSWORD_PATTERN = re.compile(r'id="new-sip-password">([^<]+)<')
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    login: str
-    group_id: int
-    number: str
-    sip_password: str
-
-    @property
-    def dashboard(self) -> str:
-        return line_path(self.group_id, self.number)
-
-
-def _customer(platform: Platform, login: str, number: str) -> Customer:
-    services = platform.services
-    account = services.accounts.create(login, PASSWORD, f"{login} SA", f"{login}@example.com")
-    group = services.billing_groups.create(account.id, f"Siège {login}")
-    line, credentials = services.lines.create(group.id, number, "Accueil")
-    return Customer(login, group.id, line.number, credentials.password)
-
-
-@pytest.fixture
-def alice(panel_platform: Platform) -> Customer:
-    return _customer(panel_platform, "alice", "+33999001234")
-
-
-@pytest.fixture
-def bob(panel_platform: Platform) -> Customer:
-    return _customer(panel_platform, "bob", "+33999005678")
 
 
 def _csrf(client: TestClient, path: str = "/login") -> str:
@@ -302,11 +270,11 @@ def test_a_password_reset_shows_a_new_password_once(
 
 def test_line_tabs_are_links_that_say_what_is_coming(client: TestClient, alice: Customer) -> None:
     _sign_in(client, alice)
-    calls = client.get(line_path(alice.group_id, alice.number, LineTab.CALLS))
-    assert calls.status_code == 200
-    assert '<nav class="tabs" aria-label="Rubriques de la ligne">' in calls.text
-    assert 'aria-current="page">Gestion des appels</a>' in calls.text
-    assert "renvois d'appels" in calls.text.replace("&#39;", "'")
+    support = client.get(line_path(alice.group_id, alice.number, LineTab.SUPPORT))
+    assert support.status_code == 200
+    assert '<nav class="tabs" aria-label="Rubriques de la ligne">' in support.text
+    assert 'aria-current="page">Assistance</a>' in support.text
+    assert "dépannage" in support.text
     home = client.get(f"/billing-groups/{alice.group_id}/lines/0999001234", follow_redirects=False)
     assert home.headers["location"] == alice.dashboard
 

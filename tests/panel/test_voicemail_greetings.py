@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from tests.panel.test_pages import Customer, _csrf, _customer, _post, _sign_in, _switch_language
+from tests.panel.conftest import Customer, new_customer
+from tests.panel.test_pages import _csrf, _post, _sign_in, _switch_language
 from tests.sound_files import sox_tone
 from tonalite.app import Platform
 from tonalite.panel.paths import LineTab, greeting_path, line_path
@@ -21,11 +21,6 @@ NOT_AUDIO_FR = str(escape("Ce fichier n'est pas un son WAV, MP3 ou OGG (Vorbis).
 NOTHING_RECORDED_FR = str(escape("Rien d'enregistré."))
 SAVED_FR = str(escape("L'annonce est enregistrée."))
 GREETING_TYPE_SELECT = 'name="greeting_type"'
-
-
-@pytest.fixture
-def alice(panel_platform: Platform) -> Customer:
-    return _customer(panel_platform, "alice", "+33999001234")
 
 
 def _upload(client: TestClient, alice: Customer, kind: str, name: str, content: bytes) -> httpx.Response:
@@ -116,7 +111,7 @@ def test_another_account_cannot_reach_a_greeting(
     sound = sox_tone(tmp_path / "accueil.wav", 1.5).read_bytes()
     _sign_in(client, alice)
     assert _upload(client, alice, "full", "accueil.wav", sound).is_success
-    _sign_in(client, _customer(panel_platform, "bob", "+33999005678"))
+    _sign_in(client, new_customer(panel_platform, "bob", "+33999005678"))
     assert client.get(greeting_path(alice.group_id, alice.number, "full", "audio")).status_code == 404
     assert _upload(client, alice, "full", "bob.wav", sound).status_code == 404
     assert _post(client, greeting_path(alice.group_id, alice.number, "full", "delete")).status_code == 404

@@ -8,6 +8,7 @@ import pytest
 
 from tonalite.app import Platform
 from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside, Unassigned
+from tonalite.features.feature_codes import Presentation
 from tonalite.services.errors import Conflict, InvalidInput, NotFound
 from tonalite.services.line_directory import SipLine
 from tonalite.services.trunks import CarrierTrunk
@@ -140,7 +141,7 @@ def test_the_dial_plan_sends_outside_numbers_to_their_trunk(platform: Platform) 
     plan = _dial_plan(platform)
     assert plan.route("0612345678", caller) == NoRoute("+33612345678")
     france = services.trunks.add("france", "192.0.2.1", prefixes=["+33"])
-    assert plan.route("06 12 34 56 78", caller) == ToOutside("+33612345678", france)
+    assert plan.route("06 12 34 56 78", caller) == ToOutside("+33612345678", france, Presentation.SHOWN)
     assert plan.route("0199001099", caller) == Unassigned("+33199001099")
     assert plan.route("+12125550100", caller) == NoRoute("+12125550100")
 

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tonalite.api.routes import account, auth, billing_groups, line_options, lines, numbers, voicemail
+from tonalite.api.routes import (
+    abbreviated_numbers,
+    account,
+    auth,
+    billing_groups,
+    line_options,
+    lines,
+    numbers,
+    screen_lists,
+    voicemail,
+)
 from tonalite.api.routing import unknown_routes
 from tonalite.api.security import bearer_authentication
 from tonalite.app import Platform
@@ -18,9 +28,11 @@ def mount_api(app: FastAPI, platform: Platform) -> None:
         auth.router(services),
         account.router(services, authenticated),
         billing_groups.router(services, authenticated),
+        abbreviated_numbers.router(services, authenticated),
         numbers.router(services, authenticated),
         lines.router(platform, authenticated),
         line_options.router(services, authenticated),
+        screen_lists.router(services, authenticated),
         voicemail.router(services, authenticated),
     ]
     for router in [*routers, unknown_routes(routers)]:

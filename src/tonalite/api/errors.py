@@ -49,11 +49,18 @@ def error_response(
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
+def error_body(error: ServiceError) -> ErrorBody:
+    """A service's refusal as the API tells it: its code, its English message, the camelCase field it is about."""
+    return ErrorBody(
+        error=error.code, message=error.message(Language.EN), field=to_camel(error.field) if error.field else None
+    )
+
+
 def service_error_response(error: ServiceError) -> JSONResponse:
     status = next((status for kind, status in _SERVICE_STATUS.items() if isinstance(error, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    field = to_camel(error.field) if error.field else None
-    return error_response(status, error.code, error.message(Language.EN), field, headers)
+    body = error_body(error)
+    return error_response(status, body.error, body.message, body.field, headers)
 
 
 def validation_error_response(error: RequestValidationError) -> JSONResponse:

@@ -28,6 +28,7 @@ _MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER holds; a larger one w
 
 GroupId = Annotated[int, Path(ge=1, le=_MAX_ID, description="The billing group's id.")]
 MessageId = Annotated[int, Path(ge=1, le=_MAX_ID, description="The voicemail message's id.")]
+ScreenEntryId = Annotated[int, Path(ge=1, le=_MAX_ID, description="The screen list entry's id.")]
 LineNumber = Annotated[
     str, Path(description="The line's number in E.164, its + left out (33999001234) or URL-encoded (%2B33999001234).")
 ]

@@ -9,14 +9,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, computed_field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    computed_field,
+)
 from pydantic.alias_generators import to_camel
 
-from tonalite.services.line_options import NO_REPLY_DELAY_RANGE
+from tonalite.services.line_options import MAX_LINES_AT_ONCE, NO_REPLY_DELAY_RANGE
 from tonalite.services.voicemail_greetings import Greeting
 from tonalite.services.voicemail_settings import MESSAGE_SECONDS_RANGE
 from tonalite.sip.transport import Transport
 from tonalite.store.models import (
+    AbbreviatedNumber,
     AudioFormat,
     FeatureType,
     ForwardNature,
@@ -24,6 +34,8 @@ from tonalite.store.models import (
     Language,
     Line,
     MessageFolder,
+    ScreenDirection,
+    ScreenListKind,
     VoicemailMessage,
 )
 
@@ -98,6 +110,68 @@ class AliasNumberResource(ResponseBody):
     number: str
     description: str
     feature_type: FeatureType
+
+
+def _number_as_text(value: object) -> object:
+    """The reference operator API sends abbreviated numbers as JSON numbers: 7001 is read as "7001"."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ShortNumberText = Annotated[Text, BeforeValidator(_number_as_text)]
+
+
+class AbbreviatedNumberResource(ResponseBody):
+    """A short number of a billing group's list (7…, every line of the group may dial it) or of a line's (2…)."""
+
+    abbreviated_number: str = Field(description="3 or 4 digits")
+    destination_number: str = Field(description="E.164")
+    surname: str
+    name: str
+
+    @classmethod
+    def of(cls, entry: AbbreviatedNumber) -> AbbreviatedNumberResource:
+        return cls(
+            abbreviated_number=entry.short_number,
+            destination_number=entry.destination_number,
+            surname=entry.surname,
+            name=entry.name,
+        )
+
+
+class SavedAbbreviatedNumber(AbbreviatedNumberResource):
+    warning: str | None = Field(
+        description="Advice about the number just saved, if any: 4 digits are better than 3, after which a phone "
+        "waits a few seconds for a fourth digit before it calls."
+    )
+
+
+class AbbreviatedNumberChanges(RequestBody):
+    destination_number: Text = Field(
+        description="In any usual form (0199001002, +33199001002, 0033199001002); one without a country code is in "
+        "the account's country. Stored in E.164."
+    )
+    surname: Text = ""
+    name: Text = ""
+
+
+class AbbreviatedNumberBody(AbbreviatedNumberChanges):
+    abbreviated_number: ShortNumberText = Field(
+        description="3 or 4 digits (4 recommended), starting with 7 in a billing group's list, 2 in a line's; a "
+        "JSON string or number."
+    )
+
+
+class RejectedRowResource(ErrorBody):
+    """A row of an imported file that was left out, and why."""
+
+    line: int = Field(description="The row's line in the file, from 1")
+
+
+class AbbreviatedImportResource(ResponseBody):
+    added: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRowResource]
 
 
 class LineResource(ResponseBody):
@@ -270,3 +344,39 @@ class LineOptionsChanges(RequestBody):
     lock_out_call_password: Text | None = Field(
         default=None, description="4 digits, needed to lock outgoing calls; write-only."
     )
+
+
+class LineOptionsBulkChanges(RequestBody):
+    """The same changes for several lines of the billing group: made on all of them, or on none."""
+
+    lines: list[Text] = Field(min_length=1, max_length=MAX_LINES_AT_ONCE, description="The lines' numbers.")
+    changes: LineOptionsChanges
+
+
+class LineOptionsOfLine(LineOptionsResource):
+    number: str
+
+
+class ScreenListEntryBody(RequestBody):
+    direction: ScreenDirection
+    kind: ScreenListKind
+    number: Text = Field(
+        description="A number, or with isPrefix a prefix: international (+3389, 003389) or national (0899, "
+        "stored as +33899); stored in E.164."
+    )
+    is_prefix: StrictBool = False
+
+
+class ScreenListEntryResource(ResponseBody):
+    """A number or prefix on one of the line's screen lists."""
+
+    id: int
+    direction: ScreenDirection
+    kind: ScreenListKind
+    number: str = Field(description="E.164, or the start of E.164 numbers for a prefix")
+    is_prefix: bool
+
+    @computed_field(description="The reference operator API's name of the list: incomingWhiteList, …")  # type: ignore[prop-decorator]
+    @property
+    def screen_list_type(self) -> str:
+        return f"{self.direction.value}{self.kind.value.removesuffix('list').title()}List"

@@ -47,7 +47,16 @@ from tonalite.calls.media_anchor import (
 from tonalite.calls.media_port import MediaPort
 from tonalite.calls.timers import TimerHandle, Timers
 from tonalite.clock import Clock
-from tonalite.features.dialplan import DialPlan, NoRoute, ToLine, ToOutside, ToOwnVoicemail, ToVoicemailAccess
+from tonalite.features.dialplan import (
+    DialPlan,
+    NoRoute,
+    ToFeatureCode,
+    ToLine,
+    ToOutside,
+    ToOwnVoicemail,
+    ToVoicemailAccess,
+)
+from tonalite.features.feature_codes import AnsweredCode, Presentation
 from tonalite.media.dtmf import DtmfError, parse_info_body
 from tonalite.services.registrations import Binding
 from tonalite.services.trunks import CarrierTrunk, TrunkService
@@ -77,6 +86,8 @@ RING_TIMEOUT_S = 180.0
 FORGET_SWEEP_S = 1.0
 """The shortest time between two sweeps of the ended calls: under load, one timer a second forgets them all."""
 RELAYED_IN_DIALOG = frozenset({"INVITE", "UPDATE", "INFO"})
+ANONYMOUS = '"Anonymous" <sip:anonymous@anonymous.invalid>'
+"""The From of a caller who hides their number (RFC 3323 §4.1.1.3)."""
 TO_VOICEMAIL = frozenset({408, 480, 486, 503, 600, 603})
 """A line's phone that is unreachable (no answer at all, a transport error), unavailable, busy or declines the
 call: its voicemail takes the call, as when the line is not registered or at its limit of calls."""
@@ -94,6 +105,12 @@ class Voicemail(Protocol):
     async def takes_messages(self, line_id: int) -> object | None: ...
 
     async def take_message(self, port: MediaPort, box: Any, line_id: int, number: str, caller: str) -> int | None: ...
+
+
+class StarCodes(Protocol):
+    """What a star code dialled on a line's phone does (features.star_codes.StarCodes)."""
+
+    async def answer(self, port: MediaPort, line_id: int, code: AnsweredCode) -> None: ...
 
 
 class VoicemailMenu(Protocol):
@@ -183,6 +200,7 @@ class B2bua:
         ring_timeout_s: float = RING_TIMEOUT_S,
         voicemail: Voicemail | None = None,
         voicemail_menu: VoicemailMenu | None = None,
+        star_codes: StarCodes | None = None,
         open_media: OpenMedia | None = None,
         media_anchor: AnchorPolicy = AnchorPolicy.NEVER,
         open_relay: OpenRelay | None = None,
@@ -200,6 +218,7 @@ class B2bua:
         self._ring_timeout_s = ring_timeout_s
         self._voicemail = voicemail if open_media is not None else None
         self._voicemail_menu = voicemail_menu if open_media is not None else None
+        self._star_codes = star_codes if open_media is not None else None
         self._open_media = open_media
         self._media_anchor = media_anchor if open_relay is not None else AnchorPolicy.NEVER
         self._open_relay = open_relay
@@ -320,13 +339,15 @@ class B2bua:
             call = Call(
                 caller.number, decision.line.number, now, caller, decision.line, caller_name=caller.display_name
             )
+            call.caller_hidden = decision.presentation is Presentation.HIDDEN
             self._ring_line(event, call, decision.no_reply_s)
-        elif isinstance(decision, ToOwnVoicemail | ToVoicemailAccess):
+        elif isinstance(decision, ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode):
             call = Call(caller.number, _dialled(request.uri), now, caller, None, caller_name=caller.display_name)
-            self._consult_voicemail(event, call, decision)
+            self._answer_feature(event, call, decision)
         elif isinstance(decision, ToOutside | NoRoute):
             call = Call(caller.number, decision.number, now, caller, None, CallDirection.OUTGOING, caller.display_name)
             if isinstance(decision, ToOutside):
+                call.caller_hidden = decision.presentation is Presentation.HIDDEN
                 self._dial_out(event, call, decision.trunk)
             else:
                 self._refuse(event, call, 404, "No Route to Destination")
@@ -346,7 +367,7 @@ class B2bua:
             self._ring_line(event, call, decision.no_reply_s)
         elif isinstance(decision, ToVoicemailAccess):
             call = Call(number, _dialled(request.uri), now, None, None, CallDirection.INCOMING, name)
-            self._consult_voicemail(event, call, decision)
+            self._answer_feature(event, call, decision)
         else:
             self._answer(event.transaction, response_to(request, 404))
 
@@ -472,24 +493,32 @@ class B2bua:
 
         await self._serve_locally(bridge, take_message)
 
-    def _consult_voicemail(
-        self, event: IncomingRequest, call: Call, decision: ToOwnVoicemail | ToVoicemailAccess
+    def _answer_feature(
+        self, event: IncomingRequest, call: Call, decision: ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode
     ) -> None:
-        """123 or the voicemail access number: the voicemail's menu answers the caller."""
-        menu = self._voicemail_menu
-        if menu is None:
+        """123, the voicemail access number or a star code: the node answers the caller with the feature."""
+        application = self._feature_for(call, decision)
+        if application is None:
             self._answer(event.transaction, response_to(event.request, 404))
             return
-        caller_line = call.caller_line.line_id if call.caller_line is not None else None
-
-        async def consult(port: MediaPort) -> None:
-            if isinstance(decision, ToOwnVoicemail):
-                await menu.consult_own(port, decision.line.line_id)
-            else:
-                await menu.consult_remote(port, caller_line)
-
         bridge = self._new_bridge(event, call)
-        bridge.local = asyncio.get_running_loop().create_task(self._serve_locally(bridge, consult))
+        bridge.local = asyncio.get_running_loop().create_task(self._serve_locally(bridge, application))
+
+    def _feature_for(
+        self, call: Call, decision: ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode
+    ) -> Callable[[MediaPort], Awaitable[None]] | None:
+        """What answers the call, None when this node has no such feature (no media)."""
+        menu, star_codes = self._voicemail_menu, self._star_codes
+        caller_line = call.caller_line.line_id if call.caller_line is not None else None
+        if isinstance(decision, ToFeatureCode):
+            if star_codes is None or caller_line is None:
+                return None
+            return lambda port: star_codes.answer(port, caller_line, decision.code)
+        if menu is None:
+            return None
+        if isinstance(decision, ToOwnVoicemail):
+            return lambda port: menu.consult_own(port, decision.line.line_id)
+        return lambda port: menu.consult_remote(port, caller_line)
 
     async def _serve_locally(self, bridge: _Bridge, application: Callable[[MediaPort], Awaitable[None]]) -> None:
         """Answer the caller with our own media and run `application` on it (488 to an offer it cannot take); on
@@ -648,15 +677,16 @@ class B2bua:
         identity = f"<sip:{call.caller_number}@{self._domain}>"
         display = call.caller_name or call.caller_number
         display = display.replace("\\", "").replace('"', "")
+        presented = f'"{display}" {identity}'
         headers = Headers(
             [
                 ("Max-Forwards", str(max(int(request.headers.get("Max-Forwards") or 70) - 1, 0))),
-                ("From", f'"{display}" {identity};tag={secrets.token_hex(8)}'),
+                ("From", f"{ANONYMOUS if call.caller_hidden else presented};tag={secrets.token_hex(8)}"),
                 ("To", to),
                 ("Call-ID", secrets.token_hex(16)),
                 ("CSeq", "1 INVITE"),
                 ("Contact", self._contact(peer.transport)),
-                ("P-Asserted-Identity", f'"{display}" {identity}'),
+                *_asserted_identity(presented, call.caller_hidden, towards_carrier=bridge.trunk is not None),
                 ("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"),
                 *_body_headers(request),
             ]
@@ -1001,6 +1031,15 @@ class B2bua:
             if retransmission.handle is not None:
                 retransmission.handle.cancel()
         bridge.unacked.clear()
+
+
+def _asserted_identity(asserted: str, hidden: bool, towards_carrier: bool) -> list[tuple[str, str]]:
+    """Who calls, asserted (RFC 3325): to a phone, unless the caller hides it (CLIR), for the callee sees it; to
+    a carrier, always (it must know, for emergency calls and the law), with `Privacy: id` asking it not to
+    pass it on when the caller hides it (RFC 3323)."""
+    if not hidden:
+        return [("P-Asserted-Identity", asserted)]
+    return [("P-Asserted-Identity", asserted), ("Privacy", "id")] if towards_carrier else []
 
 
 def _relayed_failure(status: int) -> int:

@@ -43,6 +43,8 @@ class Call:
     direction: CallDirection = CallDirection.INTERNAL
     caller_name: str = ""
     """The name presented with the caller's number: a line's display name, or what the carrier sent."""
+    caller_hidden: bool = False
+    """The caller's number is withheld from the callee (CLIR); the platform still knows and records it."""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: CallState = CallState.ROUTING
     answered_at: datetime | None = None

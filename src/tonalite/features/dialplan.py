@@ -1,22 +1,27 @@
 """What a dialled string means: for a line's caller, another line of the platform, an outside number and the
 trunk that carries it, or nothing; for a call coming in from a trunk, the line that holds the number.
 
-Pure decisions over the line directory and the trunks; the call core carries them out. Star codes, voicemail
-(123), abbreviated numbers and alias numbers join here in their own issues.
+Pure decisions over the line directory and the trunks; the call core carries them out. A line's own voicemail
+(123), the voicemail access number and star codes are here; abbreviated numbers and alias numbers join in their
+own issues.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from tonalite.services.errors import InvalidInput
+from tonalite.features.dialled import VOICEMAIL_SHORT_NUMBER, normalise_dialled
+from tonalite.features.feature_codes import (
+    AnsweredCode,
+    CancelForwards,
+    FeatureCode,
+    MalformedCode,
+    Presentation,
+    PresentedCall,
+    parse_feature_code,
+)
 from tonalite.services.line_directory import LineDirectory, SipLine
-from tonalite.services.numbering import parse_number
 from tonalite.services.trunks import CarrierTrunk, TrunkService
-
-_VISUAL_SEPARATORS = re.compile(r"[\s.\-()/]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +30,8 @@ class ToLine:
 
     line: SipLine
     no_reply_s: int
+    presentation: Presentation | None = None
+    """The caller's number shown or hidden for this call only (3652/3651), else as the caller's line says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +47,19 @@ class ToVoicemailAccess:
 
 
 @dataclass(frozen=True, slots=True)
+class ToFeatureCode:
+    """A star code (or a malformed one) dialled from a line: the node answers and applies it to the line."""
+
+    code: AnsweredCode
+
+
+@dataclass(frozen=True, slots=True)
 class ToOutside:
     """A number off the platform, and the trunk that carries it out."""
 
     number: str
     trunk: CarrierTrunk
+    presentation: Presentation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,36 +77,7 @@ class Unassigned:
     dialled: str
 
 
-Decision = ToLine | ToOwnVoicemail | ToVoicemailAccess | ToOutside | NoRoute | Unassigned
-VOICEMAIL_SHORT_NUMBER = "123"
-
-
-def normalise_dialled(dialled: str, country: str = "FR") -> str | None:
-    """E.164 for `0999001234`, `09 99 00 12 34`, `+33999001234` or `0033999001234`; None if not a number.
-
-    Every call parses what was dialled, and phones dial the same numbers over and over: short strings (any
-    number is) are parsed once, longer ones are never kept, so that what a peer sends cannot fill the memory."""
-    if len(dialled) <= _CACHED_DIALLED_LENGTH:
-        return _cached_normalise(dialled, country)
-    return _normalise(dialled, country)
-
-
-_CACHED_DIALLED_LENGTH = 64
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_normalise(dialled: str, country: str) -> str | None:
-    return _normalise(dialled, country)
-
-
-def _normalise(dialled: str, country: str) -> str | None:
-    cleaned = _VISUAL_SEPARATORS.sub("", dialled)
-    if not cleaned or not cleaned.lstrip("+").isdigit() or not cleaned.isascii():
-        return None
-    try:
-        return parse_number(cleaned, country)
-    except InvalidInput:
-        return None
+Decision = ToLine | ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode | ToOutside | NoRoute | Unassigned
 
 
 class DialPlan:
@@ -101,8 +87,22 @@ class DialPlan:
         self._voicemail_access_number = voicemail_access_number
 
     def route(self, dialled: str, caller: SipLine) -> Decision:
+        """Where a line's call goes; a call to a number is presented as the caller's line says (CLIR), unless
+        the caller chose for this call (3651/3652)."""
+        decision = self._route(dialled, caller)
+        if isinstance(decision, ToLine | ToOutside) and decision.presentation is None:
+            restricted = self._lines.identification_restricted(caller.line_id)
+            return replace(decision, presentation=Presentation.HIDDEN if restricted else Presentation.SHOWN)
+        return decision
+
+    def _route(self, dialled: str, caller: SipLine) -> Decision:
         if dialled == VOICEMAIL_SHORT_NUMBER:
             return ToOwnVoicemail(caller)
+        code = parse_feature_code(dialled)
+        if isinstance(code, FeatureCode | CancelForwards | MalformedCode):
+            return ToFeatureCode(code)
+        if isinstance(code, PresentedCall):
+            return _presented(self._route(code.dialled, caller), code.presentation)
         number = normalise_dialled(dialled)
         if number is None:
             return Unassigned(dialled)
@@ -128,3 +128,13 @@ class DialPlan:
 
     def _to_line(self, line: SipLine) -> ToLine:
         return ToLine(line, self._lines.no_reply_delay(line.line_id))
+
+
+def _presented(decision: Decision, presentation: Presentation) -> Decision:
+    """A call dialled after 3651/3652 goes where the number alone goes, presented as asked; a prefix in front
+    of anything but a call (a star code, 123) means nothing, and is unassigned."""
+    if isinstance(decision, ToLine | ToOutside):
+        return replace(decision, presentation=presentation)
+    if isinstance(decision, NoRoute | Unassigned):
+        return decision
+    return Unassigned("")

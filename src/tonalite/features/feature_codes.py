@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum, auto
 
 from tonalite.features.call_options import CallOptions, Forward
-from tonalite.features.dialplan import VOICEMAIL_SHORT_NUMBER, normalise_dialled
+from tonalite.features.dialled import VOICEMAIL_SHORT_NUMBER, normalise_dialled
 from tonalite.features.spoken import spoken_count, spoken_phone_number
 from tonalite.services.line_options import FORWARDS, NO_REPLY_DELAY_RANGE
 from tonalite.store.models import ForwardNature, Language
@@ -100,6 +100,8 @@ class MalformedCode:
 
 
 ParsedCode = FeatureCode | CancelForwards | PresentedCall | MalformedCode
+AnsweredCode = FeatureCode | CancelForwards | MalformedCode
+"""A code the node answers itself (every one but a call with its presentation chosen)."""
 
 _SERVICES = {
     "21": Feature.FORWARD_UNCONDITIONAL,
@@ -195,9 +197,7 @@ PinCheck = Callable[[str], bool]
 """Whether a PIN typed is the line's lock PIN (False when the line has none)."""
 
 
-def apply_feature_code(
-    code: FeatureCode | CancelForwards | MalformedCode, options: CallOptions, pin_matches: PinCheck
-) -> CodeOutcome:
+def apply_feature_code(code: AnsweredCode, options: CallOptions, pin_matches: PinCheck) -> CodeOutcome:
     """What a code changes in the line's options, and what the caller hears: the new state, the state asked
     for, or why nothing changed."""
     match code:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tonalite.calls.media_port import MediaClosed, Recording, StopReason
-from tonalite.features.dialplan import normalise_dialled
+from tonalite.features.dialled import normalise_dialled
 from tonalite.features.spoken import spoken_count, spoken_phone_number
 from tonalite.features.voicemail import PromptFiles
 from tonalite.prompts import BEEP, prompt_path

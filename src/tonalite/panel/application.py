@@ -9,7 +9,7 @@ from tonalite.app import Platform
 from tonalite.panel.routing import Panel
 from tonalite.panel.session import PanelSessions
 from tonalite.panel.templating import PanelTemplates
-from tonalite.panel.views import lines, sign_in, telephony, voicemail
+from tonalite.panel.views import abbreviated_numbers, call_handling, lines, sign_in, telephony, voicemail
 
 
 def mount_panel(app: FastAPI, platform: Platform) -> None:
@@ -20,6 +20,6 @@ def mount_panel(app: FastAPI, platform: Platform) -> None:
         templates=PanelTemplates(),
         sessions=PanelSessions(platform.services.sign_in),
     )
-    for view in (sign_in, telephony, lines, voicemail):
+    for view in (sign_in, telephony, abbreviated_numbers, lines, call_handling, voicemail):
         app.include_router(view.routes(panel))
     app.mount("/static", StaticFiles(packages=[("tonalite.panel", "static")]), name="panel_static")

@@ -11,14 +11,20 @@ from jinja2.runtime import Context
 
 from tonalite.i18n import format_length, format_moment, translate
 from tonalite.panel.paths import (
+    CALL_OPTIONS,
     RENAME,
     RESET_PASSWORD,
+    SCREEN_LISTS,
+    SCREEN_LISTS_CLEAR,
     VOICEMAIL_SETTINGS,
     LineTab,
+    abbreviated_path,
+    forward_path,
     greeting_path,
     group_path,
     line_path,
     message_path,
+    screen_entry_path,
 )
 from tonalite.panel.session import CSRF_FIELD, Visitor, keep_form_token
 from tonalite.services.numbering import format_national
@@ -44,6 +50,7 @@ class PanelTemplates:
         self._environment.filters["minutes"] = format_length
         self._environment.globals.update(
             group_path=group_path,
+            abbreviated_path=abbreviated_path,
             line_path=line_path,
             line_tabs=list(LineTab),
             rename=RENAME,
@@ -51,6 +58,11 @@ class PanelTemplates:
             voicemail_settings=VOICEMAIL_SETTINGS,
             message_path=message_path,
             greeting_path=greeting_path,
+            call_options=CALL_OPTIONS,
+            forward_path=forward_path,
+            screen_lists=SCREEN_LISTS,
+            screen_lists_clear=SCREEN_LISTS_CLEAR,
+            screen_entry_path=screen_entry_path,
             languages=list(Language),
             csrf_field=CSRF_FIELD,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, cast, select
 
 from tonalite.redaction import repr_without
 from tonalite.store.database import Database, DriverStatement
@@ -46,6 +46,9 @@ _BY_USERNAME = select(*_COLUMNS).where(Line.sip_username == bindparam("key"))
 _BY_NUMBER = select(*_COLUMNS).where(Line.number == bindparam("key"))
 _HELD = select(PlatformNumber.id).where(PlatformNumber.number == bindparam("key"))
 _NO_REPLY_DELAY = select(LineOptions.forward_no_reply_delay).where(LineOptions.line_id == bindparam("key"))
+_RESTRICTED = select(cast(LineOptions.identification_restriction, Integer)).where(  # 0 or 1: no bool processor
+    LineOptions.line_id == bindparam("key")
+)
 DEFAULT_NO_REPLY_DELAY_S = 20
 
 
@@ -64,6 +67,7 @@ class LineDirectory:
         self._by_number = DriverStatement.compile(_BY_NUMBER, dialect, ["key"])
         self._held = DriverStatement.compile(_HELD, dialect, ["key"])
         self._no_reply_delay = DriverStatement.compile(_NO_REPLY_DELAY, dialect, ["key"])
+        self._restricted = DriverStatement.compile(_RESTRICTED, dialect, ["key"])
 
     def by_username(self, username: str) -> SipLine | None:
         return self._line(self._by_username, username)
@@ -79,6 +83,11 @@ class LineDirectory:
         """How long, in seconds, the line's phone rings before its call goes elsewhere (its voicemail)."""
         row = self._connections.first(self._no_reply_delay, (line_id,))
         return int(row[0]) if row is not None else DEFAULT_NO_REPLY_DELAY_S
+
+    def identification_restricted(self, line_id: int) -> bool:
+        """Whether the line hides its number from the people it calls (CLIR)."""
+        row = self._connections.first(self._restricted, (line_id,))
+        return row is not None and bool(row[0])
 
     def _line(self, statement: DriverStatement, key: str) -> SipLine | None:
         row = self._connections.first(statement, (key,))

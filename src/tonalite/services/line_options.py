@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from tonalite.clock import Clock
-from tonalite.services.errors import InvalidInput
+from tonalite.services.accounts import principal_of
+from tonalite.services.errors import InvalidInput, NotFound
 from tonalite.services.lines import owned_line
 from tonalite.services.numbering import parse_number
 from tonalite.services.principal import Principal
 from tonalite.services.secrets import hash_password
 from tonalite.store.database import Database
-from tonalite.store.models import AliasNumber, ChangeOrigin, ForwardNature, Line, LineOptionChange, LineOptions
+from tonalite.store.models import (
+    AliasNumber,
+    BillingGroup,
+    ChangeOrigin,
+    ForwardNature,
+    Language,
+    Line,
+    LineOptionChange,
+    LineOptions,
+)
 
 FORWARDS = ("forward_unconditional", "forward_no_reply", "forward_busy", "forward_backup")
 FLAGS = (
@@ -28,6 +38,8 @@ FLAGS = (
 )
 NO_REPLY_DELAY_RANGE = (5, 120)
 PIN_FIELD = "lock_out_call_password"
+MAX_LINES_AT_ONCE = 100
+HISTORY_LENGTH = 50
 EDITABLE = frozenset(
     [*FORWARDS, *FLAGS, "forward_no_reply_delay", "display_number", PIN_FIELD]
     + [f"{forward}_{part}" for forward in FORWARDS for part in ("number", "nature")]
@@ -52,35 +64,86 @@ class LineOptionsService:
         origin: ChangeOrigin,
     ) -> LineOptions:
         """Apply `changes` (snake_case option names) all together, or none of them if one is invalid."""
+        (options,) = self.update_many(principal, group_id, [number], changes, origin).values()
+        return options
+
+    def update_many(
+        self,
+        principal: Principal,
+        group_id: int,
+        numbers: Sequence[str],
+        changes: Mapping[str, Any],
+        origin: ChangeOrigin,
+    ) -> dict[str, LineOptions]:
+        """Apply the same `changes` to several lines of the billing group: to all of them, or to none if one
+        line is not found or one change is invalid on one of them. The options by line number (E.164)."""
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise InvalidInput("error.value_invalid", sorted(unknown)[0])
+        if not 1 <= len(numbers) <= MAX_LINES_AT_ONCE:
+            raise InvalidInput("error.lines_count", "lines", max=MAX_LINES_AT_ONCE)
+        with self._db.session() as session:
+            lines = {line.number: line for line in (owned_line(session, principal, group_id, n) for n in numbers)}
+            return {number: self._apply(session, principal, line, changes, origin) for number, line in lines.items()}
+
+    def history(self, principal: Principal, group_id: int, number: str) -> list[LineOptionChange]:
+        """The line's latest changes, newest first."""
+        with self._db.session() as session:
+            line = owned_line(session, principal, group_id, number)
+            return list(
+                session.scalars(
+                    select(LineOptionChange)
+                    .where(LineOptionChange.line_id == line.id)
+                    .order_by(LineOptionChange.id.desc())
+                    .limit(HISTORY_LENGTH)
+                )
+            )
+
+    # The call core's side: a star code dialled on the line's own phone, no principal (the line's account's).
+
+    def of_line(self, line_id: int) -> tuple[LineOptions, Language]:
+        """The line's options, and its account's language (what the phone hears)."""
+        with self._db.session() as session:
+            line = _line_with_account(session, line_id)
+            return line.options, line.billing_group.account.language
+
+    def update_from_phone(self, line_id: int, changes: Mapping[str, Any]) -> LineOptions:
+        """Apply a star code's `changes`, validated as the panel's and recorded with the phone as their origin."""
         unknown = set(changes) - EDITABLE
         if unknown:
             raise InvalidInput("error.value_invalid", sorted(unknown)[0])
         with self._db.session() as session:
-            line = owned_line(session, principal, group_id, number)
-            options = line.options
-            before = {name: _shown(getattr(options, name)) for name in EDITABLE - {PIN_FIELD}}
-            for name, value in changes.items():
-                if name == PIN_FIELD:
-                    options.lock_out_call_pin_hash = hash_password(_check_pin(value))
-                else:
-                    setattr(options, name, self._normalised(session, line, principal, name, value))
-            _check_consistency(options)
-            now = self._clock.wall()
-            for name, old in before.items():
-                new = _shown(getattr(options, name))
-                if new != old:
-                    session.add(
-                        LineOptionChange(
-                            line_id=line.id, field=name, old_value=old, new_value=new, origin=origin, changed_at=now
-                        )
-                    )
-            if PIN_FIELD in changes:
+            line = _line_with_account(session, line_id)
+            principal = principal_of(line.billing_group.account)
+            return self._apply(session, principal, line, changes, ChangeOrigin.PHONE)
+
+    def _apply(
+        self, session: Session, principal: Principal, line: Line, changes: Mapping[str, Any], origin: ChangeOrigin
+    ) -> LineOptions:
+        options = line.options
+        before = {name: _shown(getattr(options, name)) for name in EDITABLE - {PIN_FIELD}}
+        for name, value in changes.items():
+            if name == PIN_FIELD:
+                options.lock_out_call_pin_hash = hash_password(_check_pin(value))
+            else:
+                setattr(options, name, self._normalised(session, line, principal, name, value))
+        _check_consistency(options)
+        now = self._clock.wall()
+        for name, old in before.items():
+            new = _shown(getattr(options, name))
+            if new != old:
                 session.add(
                     LineOptionChange(
-                        line_id=line.id, field=PIN_FIELD, old_value="", new_value="", origin=origin, changed_at=now
+                        line_id=line.id, field=name, old_value=old, new_value=new, origin=origin, changed_at=now
                     )
                 )
-            return options
+        if PIN_FIELD in changes:
+            session.add(
+                LineOptionChange(
+                    line_id=line.id, field=PIN_FIELD, old_value="", new_value="", origin=origin, changed_at=now
+                )
+            )
+        return options
 
     def _normalised(self, session: Session, line: Line, principal: Principal, name: str, value: Any) -> Any:
         if name.endswith("_number") and name.startswith("forward_"):
@@ -100,6 +163,17 @@ class LineOptionsService:
         if not isinstance(value, bool):
             raise InvalidInput("error.value_invalid", name)
         return value
+
+
+def _line_with_account(session: Session, line_id: int) -> Line:
+    line = session.scalar(
+        select(Line)
+        .where(Line.id == line_id)
+        .options(joinedload(Line.options), joinedload(Line.billing_group).joinedload(BillingGroup.account))
+    )
+    if line is None:
+        raise NotFound()
+    return line
 
 
 def _group_number(session: Session, line: Line, principal: Principal, value: str) -> str:

@@ -7,8 +7,11 @@ from fastapi import Response
 from tonalite.panel.paths import LineTab, line_path
 from tonalite.panel.routing import Panel
 from tonalite.panel.session import SignedIn
+from tonalite.services.line_options import FLAGS, FORWARDS, NO_REPLY_DELAY_RANGE
+from tonalite.services.screen_lists import MAX_ENTRIES_PER_LIST
 from tonalite.services.voicemail import GREETING_SOUNDS
 from tonalite.services.voicemail_greetings import GREETING_MS, MAX_UPLOAD_BYTES
+from tonalite.store.models import ForwardNature, ScreenDirection, ScreenListKind
 
 GREETING_LIMITS = {
     "size": MAX_UPLOAD_BYTES // (1024 * 1024),
@@ -43,6 +46,24 @@ class LinePage:
                 name_error=None,
                 renamed=False,
                 credentials=None,
+            )
+        elif tab == LineTab.CALLS:
+            context.update(
+                options=line.options,
+                forwards=FORWARDS,
+                flags=FLAGS,
+                natures=list(ForwardNature),
+                no_reply_delay=NO_REPLY_DELAY_RANGE,
+                group_lines=services.lines.list(principal, group_id),
+                group_aliases=services.numbers.list_alias_numbers(principal, group_id),
+                screen_entries=services.screen_lists.list(principal, group_id, number),
+                screen_list_max=MAX_ENTRIES_PER_LIST,
+                directions=list(ScreenDirection),
+                kinds=list(ScreenListKind),
+                history=services.line_options.history(principal, group_id, number),
+                typed={},
+                errors={},
+                saved=None,
             )
         elif tab == LineTab.VOICEMAIL:
             context.update(

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tonalite.store.models.base import Base, enum_column, utcnow
@@ -85,10 +85,25 @@ class AliasNumber(Base):
 
 
 class AbbreviatedNumber(Base):
-    """A short number: per billing group (7xx[x]) when line_id is empty, per line (2xx[x]) otherwise."""
+    """A short number: per billing group (7xx[x]) when line_id is empty, per line (2xx[x]) otherwise.
+
+    The unique constraint holds the lines' lists only (no two NULL line_ids are equal in SQL): the partial index
+    holds the billing group's. Together they serve the call core's lookup, line then group (services/
+    abbreviated_numbers.py), with one index probe each.
+    """
 
     __tablename__ = "abbreviated_numbers"
-    __table_args__ = (UniqueConstraint("billing_group_id", "line_id", "short_number"),)
+    __table_args__ = (
+        UniqueConstraint("billing_group_id", "line_id", "short_number"),
+        Index(
+            "uq_abbreviated_numbers_group_short_number",
+            "billing_group_id",
+            "short_number",
+            unique=True,
+            sqlite_where=text("line_id IS NULL"),
+            postgresql_where=text("line_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     billing_group_id: Mapped[int] = mapped_column(ForeignKey("billing_groups.id", ondelete="CASCADE"), index=True)
