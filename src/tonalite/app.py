@@ -195,7 +195,10 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         authenticator=authenticator,
         location=location,
         dial_plan=DialPlan(
-            platform.services.line_directory, platform.services.trunks, settings.voicemail_access_number
+            platform.services.line_directory,
+            platform.services.trunks,
+            settings.voicemail_access_number,
+            platform.services.abbreviated_numbers,
         ),
         trunks=platform.services.trunks,
         clock=platform.clock,

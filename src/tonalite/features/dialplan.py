@@ -2,13 +2,14 @@
 trunk that carries it, or nothing; for a call coming in from a trunk, the line that holds the number.
 
 Pure decisions over the line directory and the trunks; the call core carries them out. A line's own voicemail
-(123), the voicemail access number and star codes are here; abbreviated numbers and alias numbers join in their
-own issues.
+(123), the voicemail access number, star codes and abbreviated numbers are here; alias numbers join in their
+own issue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from tonalite.features.dialled import VOICEMAIL_SHORT_NUMBER, normalise_dialled
 from tonalite.features.feature_codes import (
@@ -80,11 +81,24 @@ class Unassigned:
 Decision = ToLine | ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode | ToOutside | NoRoute | Unassigned
 
 
+class AbbreviatedNumbers(Protocol):
+    """The short numbers a line may dial (services.abbreviated_numbers.AbbreviatedNumberService)."""
+
+    def resolve(self, line_id: int, billing_group_id: int, dialled: str) -> str | None: ...
+
+
 class DialPlan:
-    def __init__(self, lines: LineDirectory, trunks: TrunkService, voicemail_access_number: str = "") -> None:
+    def __init__(
+        self,
+        lines: LineDirectory,
+        trunks: TrunkService,
+        voicemail_access_number: str = "",
+        abbreviated_numbers: AbbreviatedNumbers | None = None,
+    ) -> None:
         self._lines = lines
         self._trunks = trunks
         self._voicemail_access_number = voicemail_access_number
+        self._abbreviated_numbers = abbreviated_numbers
 
     def route(self, dialled: str, caller: SipLine) -> Decision:
         """Where a line's call goes; a call to a number is presented as the caller's line says (CLIR), unless
@@ -103,6 +117,8 @@ class DialPlan:
             return ToFeatureCode(code)
         if isinstance(code, PresentedCall):
             return _presented(self._route(code.dialled, caller), code.presentation)
+        if self._abbreviated_numbers is not None:  # the line's short numbers, then its group's
+            dialled = self._abbreviated_numbers.resolve(caller.line_id, caller.billing_group_id, dialled) or dialled
         number = normalise_dialled(dialled)
         if number is None:
             return Unassigned(dialled)
