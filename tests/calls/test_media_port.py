@@ -16,6 +16,7 @@ from tests.peers.rtp_phone import (
     HOST,
     SILENCE,
     WAIT,
+    CountingStream,
     Phone,
     Rig,
     dominant_frequency,
@@ -42,16 +43,15 @@ async def rig() -> AsyncIterator[Rig]:
         yield opened
 
 
-class _Stream(MediaStream):
-    """A MediaStream that shows its audio source and sink, says when a sink starts listening, and can be waited
-    on until it has received a number of packets."""
+class _Stream(CountingStream):
+    """A stream that shows its audio source and sink, says when a sink starts listening, and can be waited on
+    until it has received a number of packets."""
 
     def __init__(self, remote: Address) -> None:
-        super().__init__(PCMU, EVENT_PT, remote)
+        super().__init__(remote)
         self.source: AudioSource | None = None
         self.sink: AudioSink | None = None
         self.listening = asyncio.Event()
-        self._arrived = asyncio.Event()
 
     def play(self, source: AudioSource | None) -> None:
         super().play(source)
@@ -62,16 +62,6 @@ class _Stream(MediaStream):
         self.sink = sink
         if sink is not None:
             self.listening.set()
-
-    def receive(self, data: bytes, source: Address, now: float) -> None:
-        super().receive(data, source, now)
-        self._arrived.set()
-
-    async def received(self, count: int) -> None:
-        async with asyncio.timeout(WAIT):
-            while self.statistics.packets_received < count:
-                self._arrived.clear()
-                await self._arrived.wait()
 
 
 async def open_port(rig: Rig) -> tuple[MediaSession, MediaPort, _Stream]:

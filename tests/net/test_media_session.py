@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from tests.peers.rtp_phone import (
-    EVENT_PT,
     HOST,
     PHONE_SSRC,
     SILENCE,
     WAIT,
+    CountingStream,
     Phone,
     Rig,
     loopback_rig,
@@ -32,7 +32,7 @@ from tonalite.media.rtp import (
     ntp_timestamp,
     parse_rtcp,
 )
-from tonalite.media.stream import Address, MediaStream, Samples
+from tonalite.media.stream import Samples
 
 
 @pytest.fixture
@@ -73,24 +73,6 @@ class _Ticks:
         if self.count == self.fail_at:
             raise RuntimeError("a broken audio source")
         return None
-
-
-class _Arrivals(MediaStream):
-    """A MediaStream that can be waited on until it has received a number of packets."""
-
-    def __init__(self, remote: Address) -> None:
-        super().__init__(PCMU, EVENT_PT, remote)
-        self._arrived = asyncio.Event()
-
-    def receive(self, data: bytes, source: Address, now: float) -> None:
-        super().receive(data, source, now)
-        self._arrived.set()
-
-    async def received(self, count: int) -> None:
-        async with asyncio.timeout(WAIT):
-            while self.statistics.packets_received < count:
-                self._arrived.clear()
-                await self._arrived.wait()
 
 
 async def test_the_phone_gets_a_packet_every_20_ms(rig: Rig) -> None:
@@ -146,7 +128,7 @@ async def test_after_a_stall_the_next_packet_is_stamped_with_the_time_that_passe
 
 
 async def test_close_hands_what_the_jitter_buffer_holds_to_the_sink_before_the_listener_hears(rig: Rig) -> None:
-    stream = _Arrivals(rig.phone.address)
+    stream = CountingStream(rig.phone.address)
     session = await rig.open_session(stream)
     heard: list[Samples] = []
     listener = _Listener(heard)

@@ -76,6 +76,24 @@ class _Port(asyncio.DatagramProtocol):
         self.received.put_nowait((asyncio.get_running_loop().time(), data, (str(addr[0]), int(addr[1]))))
 
 
+class CountingStream(MediaStream):
+    """A PCMU MediaStream (with telephone-event) that can be waited on until it has received a number of packets."""
+
+    def __init__(self, remote: Address) -> None:
+        super().__init__(PCMU, EVENT_PT, remote)
+        self._arrived = asyncio.Event()
+
+    def receive(self, data: bytes, source: Address, now: float) -> None:
+        super().receive(data, source, now)
+        self._arrived.set()
+
+    async def received(self, count: int) -> None:
+        async with asyncio.timeout(WAIT):
+            while self.statistics.packets_received < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+
 class Transmission:
     """Datagrams the phone sends one per tick of its own pacer, from its RTP port."""
 
