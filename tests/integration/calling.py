@@ -8,6 +8,7 @@ run sent and received, from its -trace_msg log.
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,26 @@ def caller(site: Site, scenario: str, dialled: str, **options: object) -> Sipp:
         extra=["-auth_uri", f"{dialled}@{site.lines[0].domain}"],
         **options,  # type: ignore[arg-type]
     )
+
+
+def voicemail_caller(
+    site: Site, index: int, talk_ms: int, scenario: str = "call_uac_voicemail", timeout_s: float = 60
+) -> Sipp:
+    """Line 0 calls line `index`, whose voicemail will answer, and sends a 1 kHz tone (a µ-law WAV made with
+    sox) for `talk_ms` once answered: the greeting, the beep, then the message; `scenario` says how it ends."""
+    tone = site.work_dir / "line0" / "tone-1khz-ulaw.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", str(tone), "synth", "30", "sine", "1000"], check=True
+    )
+    call = caller(
+        site,
+        scenario,
+        national(site.lines[index]),
+        substitutions={"TONE": str(tone), "TALK_MS": str(talk_ms)},
+        timeout_s=timeout_s,
+    )
+    call.extra += ["-mp", str(free_port())]
+    return call
 
 
 def place_call(

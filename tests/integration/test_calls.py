@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from tests.integration.calling import (
     place_call,
     register,
     set_voicemail,
+    voicemail_caller,
 )
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
@@ -126,18 +125,7 @@ def test_an_unregistered_lines_voicemail_takes_the_message(phones: Site, ending:
     site = phones
     set_voicemail(site, 2, active=True)
     register(site, 0)
-    tone = site.work_dir / "line0" / "tone-1khz-ulaw.wav"
-    subprocess.run(
-        ["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", str(tone), "synth", "30", "sine", "1000"], check=True
-    )
-    call = caller(
-        site,
-        VOICEMAIL_CALLS[ending],
-        national(site.lines[2]),
-        substitutions={"TONE": str(tone), "TALK_MS": "14000"},
-        timeout_s=45,
-    )
-    call.extra += ["-mp", str(free_port())]
+    call = voicemail_caller(site, 2, talk_ms=14000, scenario=VOICEMAIL_CALLS[ending], timeout_s=45)
     run = call.run()
     assert run.all_passed, run.output
     platform = site.server.platform

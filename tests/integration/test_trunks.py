@@ -94,10 +94,10 @@ def _phone(site: Site, index: int, port: int, caller_number: str) -> Sipp:
 
 def _received_invites(far_end: Sipp) -> list[dict[str, str]]:
     """The INVITEs sipp received (from its -trace_msg log): the request line as `uri`, and the headers."""
-    assert far_end.process is not None
-    log = far_end.directory / f"{far_end.scenario}-{far_end.local_port}_{far_end.process.pid}_messages.log"
     invites = []
-    for block in re.findall(r"^INVITE .*?(?=\r?\n\r?\n)", log.read_text(errors="replace"), re.M | re.S):
+    for block in re.findall(
+        r"^INVITE .*?(?=\r?\n\r?\n)", far_end.messages_log.read_text(errors="replace"), re.M | re.S
+    ):
         start, *lines = block.splitlines()
         headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
         invites.append({"uri": start.split()[1], **headers})

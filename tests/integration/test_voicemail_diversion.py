@@ -3,16 +3,13 @@ delay, refused by the phone (busy, declined), picked up too late. sipp plays bot
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
 from sqlalchemy import select
 
-from tests.integration.calling import call_records, caller, national, register, set_line_options
+from tests.integration.calling import call_records, register, set_line_options, voicemail_caller
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
-from tests.peers.tonalite_server import free_port
 from tonalite.media.wav import read_wav
 from tonalite.store.models import CallResult, VoicemailMessage
 
@@ -32,23 +29,6 @@ def _ringing_phone(site: Site, scenario: str, **substitutions: str) -> Sipp:
     ).start()
 
 
-def _leaving_a_message(site: Site, talk_ms: int) -> Sipp:
-    """Line 0 calls line 1 and, once the voicemail answers, sends a 1 kHz tone for `talk_ms`, then hangs up."""
-    tone = site.work_dir / "line0" / "tone-1khz-ulaw.wav"
-    subprocess.run(
-        ["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", str(tone), "synth", "30", "sine", "1000"], check=True
-    )
-    call = caller(
-        site,
-        "call_uac_voicemail",
-        national(site.lines[1]),
-        substitutions={"TONE": str(tone), "TALK_MS": str(talk_ms)},
-        timeout_s=60,
-    )
-    call.extra += ["-mp", str(free_port())]
-    return call
-
-
 def test_a_phone_not_picked_up_within_the_no_reply_delay_sends_the_call_to_voicemail(phones: Site) -> None:
     """The phone rings; at the line's no-reply delay it gets a CANCEL, and the voicemail answers the caller
     and takes the message (the tone sent after the greeting)."""
@@ -56,7 +36,7 @@ def test_a_phone_not_picked_up_within_the_no_reply_delay_sends_the_call_to_voice
     set_line_options(site, 1, forward_no_reply_delay=NO_REPLY_S)
     register(site, 0)
     callee = _ringing_phone(site, "call_uas_ring")
-    run = _leaving_a_message(site, talk_ms=14000).run()
+    run = voicemail_caller(site, 1, talk_ms=14000).run()
     assert run.all_passed, run.output
     assert callee.finish().all_passed
     (record,) = call_records(site, 1)
@@ -78,7 +58,7 @@ def test_a_phone_that_refuses_the_call_sends_it_to_voicemail(phones: Site, final
     site = phones
     register(site, 0)
     callee = _ringing_phone(site, "call_uas_refuse", FINAL=final)
-    run = _leaving_a_message(site, talk_ms=2000).run()
+    run = voicemail_caller(site, 1, talk_ms=2000).run()
     assert run.all_passed, run.output
     assert callee.finish().all_passed
     (record,) = call_records(site, 1)
@@ -92,7 +72,7 @@ def test_a_phone_picked_up_as_the_voicemail_took_the_call_is_hung_up(phones: Sit
     set_line_options(site, 1, forward_no_reply_delay=NO_REPLY_S)
     register(site, 0)
     callee = _ringing_phone(site, "call_uas_answers_too_late")
-    run = _leaving_a_message(site, talk_ms=2000).run()
+    run = voicemail_caller(site, 1, talk_ms=2000).run()
     assert run.all_passed, run.output
     finished = callee.finish()
     assert finished.all_passed, finished.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import signal
-import subprocess
 import time
 import wave
 from collections.abc import Callable
@@ -14,10 +13,9 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from tests.integration.calling import caller, national, register, set_voicemail
+from tests.integration.calling import register, set_voicemail, voicemail_caller
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
-from tests.peers.tonalite_server import free_port
 from tonalite.media.g711 import SAMPLE_RATE
 from tonalite.media.wav import read_wav
 from tonalite.store.models import VoicemailMessage
@@ -76,18 +74,7 @@ def test_a_deposit_cut_by_sigkill_is_kept_whole_after_a_restart(phones: Site) ->
     site = phones
     set_voicemail(site, 2, active=True)
     register(site, 0)
-    tone = site.work_dir / "line0" / "tone-1khz-ulaw.wav"
-    subprocess.run(
-        ["sox", "-n", "-r", "8000", "-c", "1", "-e", "mu-law", str(tone), "synth", "30", "sine", "1000"], check=True
-    )
-    call = caller(
-        site,
-        "call_uac_voicemail",
-        national(site.lines[2]),
-        substitutions={"TONE": str(tone), "TALK_MS": str(TALK_MS)},
-        timeout_s=CALLER_TIMEOUT_S,
-    )
-    call.extra += ["-mp", str(free_port())]
+    call = voicemail_caller(site, 2, talk_ms=TALK_MS, timeout_s=CALLER_TIMEOUT_S)
     sipp = call.start().process
     assert sipp is not None
     try:
