@@ -12,9 +12,9 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVarTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from tonalite.clock import Clock
@@ -34,6 +34,8 @@ from tonalite.store.models import (
     VoicemailBox,
     VoicemailMessage,
 )
+
+_Row = TypeVarTuple("_Row")
 
 MIN_MESSAGE_MS = 1000
 """A message with less audio than this (a caller who hung up at the beep) is discarded."""
@@ -100,13 +102,7 @@ class VoicemailService:
     def deposit_box(self, line_id: int) -> DepositBox | None:
         """The line's box when it takes messages (active), None otherwise."""
         with self._db.session() as session:
-            found = session.execute(
-                select(VoicemailBox, Account.language)
-                .join(Line, VoicemailBox.line_id == Line.id)
-                .join(BillingGroup, Line.billing_group_id == BillingGroup.id)
-                .join(Account, BillingGroup.account_id == Account.id)
-                .where(VoicemailBox.line_id == line_id)
-            ).one_or_none()
+            found = box_and_language(session, Line.id == line_id)
             if found is None or not found[0].active:
                 return None
             box, language = found
@@ -228,6 +224,22 @@ class VoicemailService:
         if message is None or message.box_id != box_id or not message.complete:
             raise NotFound()
         return message
+
+
+def of_account(query: Select[*_Row]) -> Select[*_Row]:
+    """`query` over a line and its account."""
+    return (
+        query.select_from(Line)
+        .join(BillingGroup, Line.billing_group_id == BillingGroup.id)
+        .join(Account, BillingGroup.account_id == Account.id)
+    )
+
+
+def box_and_language(session: Session, line: ColumnElement[bool]) -> tuple[VoicemailBox, Language] | None:
+    """The box of the line matching `line`, and its account's language (what its callers and owner hear)."""
+    query = of_account(select(VoicemailBox, Account.language)).join(VoicemailBox, VoicemailBox.line_id == Line.id)
+    found = session.execute(query.where(line)).one_or_none()
+    return (found[0], found[1]) if found is not None else None
 
 
 def owned_box(session: Session, principal: Principal, group_id: int, number: str) -> VoicemailBox:

@@ -11,27 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tonalite.i18n import CUSTOMER_TIME_ZONE, DEFAULT_LANGUAGE
 from tonalite.services.secrets import generate_token, hash_password, verify_password
-from tonalite.services.voicemail import VoicemailService
+from tonalite.services.voicemail import VoicemailService, box_and_language, of_account
 from tonalite.services.voicemail_settings import checked_pin
 from tonalite.store.database import Database
 from tonalite.store.models import (
     Account,
-    BillingGroup,
     Language,
     Line,
     MessageFolder,
     VoicemailBox,
     VoicemailMessage,
 )
-
-_Row = TypeVarTuple("_Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,20 +62,20 @@ class VoicemailAccess:
         if line_id is None:
             return DEFAULT_LANGUAGE
         with self._db.session() as session:
-            found = session.scalar(_of_account(select(Account.language)).where(Line.id == line_id))
+            found = session.scalar(of_account(select(Account.language)).where(Line.id == line_id))
         return found or DEFAULT_LANGUAGE
 
     def box(self, line_id: int) -> OpenedBox | None:
         """The line's box, for its owner calling from the line itself."""
         with self._db.session() as session:
-            found = _box_and_language(session, Line.id == line_id)
+            found = box_and_language(session, Line.id == line_id)
         return _opened(*found) if found is not None else None
 
     def unlock(self, number: str, pin: str) -> OpenedBox | None:
         """The box of the line holding `number` (E.164) when `pin` is its PIN; None for a wrong PIN, a number
         with no box, or a box with no PIN (it cannot be opened from another phone)."""
         with self._db.session() as session:
-            found = _box_and_language(session, Line.number == number)
+            found = box_and_language(session, Line.number == number)
         pin_hash = found[0].pin_hash if found is not None else ""
         matches = verify_password(pin, pin_hash or self._decoy_pin_hash)
         if found is None or not pin_hash or not matches:
@@ -132,22 +128,6 @@ class VoicemailAccess:
             found = session.get(VoicemailBox, box.box_id)
             if found is not None:
                 found.pin_hash = pin_hash
-
-
-def _of_account(query: Select[*_Row]) -> Select[*_Row]:
-    """`query` over a line and its account."""
-    return (
-        query.select_from(Line)
-        .join(BillingGroup, Line.billing_group_id == BillingGroup.id)
-        .join(Account, BillingGroup.account_id == Account.id)
-    )
-
-
-def _box_and_language(session: Session, line: ColumnElement[bool]) -> tuple[VoicemailBox, Language] | None:
-    """The box of the line matching `line`, and its account's language."""
-    query = _of_account(select(VoicemailBox, Account.language)).join(VoicemailBox, VoicemailBox.line_id == Line.id)
-    found = session.execute(query.where(line)).one_or_none()
-    return (found[0], found[1]) if found is not None else None
 
 
 def _opened(box: VoicemailBox, language: Language) -> OpenedBox:
