@@ -410,7 +410,7 @@ class B2bua:
         """Whether a line-to-line call's media goes through this node (calls.media_anchor)."""
         if self._media_anchor is AnchorPolicy.NEVER:
             return False
-        caller = PhoneAddresses(peer.host, _contact_host(invite), _offer(invite))
+        caller = PhoneAddresses(peer.host, _contact_host(invite), _sdp(invite.body))
         callee = PhoneAddresses(binding.source_host, _uri_host(binding.contact.strip("<>")))
         return anchors(self._media_anchor, caller, callee)
 
@@ -526,7 +526,7 @@ class B2bua:
         assert self._open_media is not None
         call = bridge.call
         try:
-            offer = _offer(bridge.caller.invite)
+            offer = _sdp(bridge.caller.invite.body)
             terms = offer_terms(offer) if offer is not None else None
             late = not bridge.caller.invite.body
             if _over(call):
@@ -598,7 +598,7 @@ class B2bua:
         assert bridge.local_answer is not None
         terms, sdp = bridge.local_answer
         if request.body:
-            offer = _offer(request)
+            offer = _sdp(request.body)
             offered = offer_terms(offer) if offer is not None else None
             if offered is None or offered.codec != terms.codec:
                 self._answer(transaction, response_to(request, 488))
@@ -1082,13 +1082,8 @@ def _body_headers(message: Request | Response, names: tuple[str, ...] = _BODY_HE
     ]
 
 
-def _offer(invite: Request) -> SessionDescription | None:
-    """The SDP offer of an INVITE, None without one (a late offer) or when it cannot be read."""
-    return _sdp(invite.body)
-
-
 def _sdp(body: bytes) -> SessionDescription | None:
-    """A message's SDP, None without one or when it cannot be read."""
+    """A message's SDP (an INVITE's offer, an ACK's answer), None without one or when it cannot be read."""
     if not body:
         return None
     try:
