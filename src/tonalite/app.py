@@ -27,6 +27,7 @@ from tonalite.calls.signalling import Signalling
 from tonalite.clock import Clock, SystemClock
 from tonalite.collector import schedule_collections
 from tonalite.config import Settings
+from tonalite.features.announcements import Announcements
 from tonalite.features.dialplan import DialPlan
 from tonalite.features.star_codes import StarCodes
 from tonalite.features.voicemail import VoicemailDeposit
@@ -190,6 +191,7 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
     )
     transports: list[SipTransport] = []
     rtp_ports = RtpPortPool(*settings.rtp_ports)
+    voicemail_access = VoicemailAccess(platform.db, platform.services.voicemail)
     b2bua = B2bua(
         endpoint=endpoint,
         authenticator=authenticator,
@@ -207,10 +209,9 @@ def build_sip(platform: Platform, location: LocationService, recorder: CallRecor
         on_call_ended=recorder.record,
         ring_timeout_s=settings.ring_timeout_s,
         voicemail=VoicemailDeposit(platform.services.voicemail, platform.services.voicemail_notices),
-        voicemail_menu=VoicemailMenu(
-            VoicemailAccess(platform.db, platform.services.voicemail), platform.services.voicemail_greetings
-        ),
+        voicemail_menu=VoicemailMenu(voicemail_access, platform.services.voicemail_greetings),
         star_codes=StarCodes(platform.services.line_options),
+        announcements=Announcements(voicemail_access.language),
         open_media=MediaSessions(rtp_ports, platform.clock).open,
         media_anchor=settings.media_anchor,
         open_relay=MediaRelays(rtp_ports).open,

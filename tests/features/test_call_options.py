@@ -27,6 +27,7 @@ def test_a_snapshot_of_the_row() -> None:
         identification_restriction=False,
         call_waiting=False,
         lock_out_call=True,
+        display_number="+33999001000",
     )
     assert CallOptions.of(row) == CallOptions(
         forward_unconditional=Forward(True, "+33999001234", ForwardNature.NUMBER),
@@ -40,4 +41,5 @@ def test_a_snapshot_of_the_row() -> None:
         anonymous_call_rejection=True,
         call_waiting=False,
         lock_out_call=True,
+        display_number="+33999001000",
     )

@@ -16,6 +16,7 @@ from tonalite.features.forwarding import (
     BUSY,
     KEEP_RINGING,
     MAX_FORWARDS,
+    SCREENED_OUT,
     UNAVAILABLE,
     Announce,
     Callee,
@@ -123,6 +124,26 @@ def test_rules(options: CallOptions, voicemail_on: bool, situations: list[Situat
 def test_anonymous_call_rejection_comes_first(options: CallOptions, anonymous_caller: bool, decision: Decision) -> None:
     callee = Callee(A, options, voicemail_on=True)
     assert route_to_line(callee, Situation.IDLE, anonymous_caller=anonymous_caller) == decision
+
+
+@pytest.mark.parametrize(
+    ("options", "situation"),
+    [
+        (NONE, Situation.IDLE),
+        (_opts(forward_unconditional=TO_OUTSIDE), Situation.IDLE),
+        (_opts(do_not_disturb=True), Situation.IDLE),
+        (_opts(forward_busy=TO_OUTSIDE), Situation.BUSY),
+        (_opts(forward_backup=TO_OWN_BOX), Situation.NOT_REGISTERED),
+    ],
+)
+def test_a_screened_caller_is_refused_before_any_forward(options: CallOptions, situation: Situation) -> None:
+    callee = Callee(A, options, voicemail_on=True)
+    assert route_to_line(callee, situation, screened_caller=True) == SCREENED_OUT
+    assert route_to_line(callee, situation, screened_caller=False) != SCREENED_OUT
+    rejecting = replace(options, anonymous_call_rejection=True)
+    assert route_to_line(Callee(A, rejecting, True), situation, anonymous_caller=True, screened_caller=True) == (
+        ANONYMOUS_REJECTED
+    )
 
 
 FIVE = tuple(f"+3399900200{index}" for index in range(MAX_FORWARDS))

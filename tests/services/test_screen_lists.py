@@ -7,7 +7,8 @@ import pytest
 from tests.api.customers import ALICE_LINE, BOB_LINE, Customer, open_account
 from tonalite.app import Platform
 from tonalite.services.errors import Conflict, InvalidInput, NotFound
-from tonalite.services.screen_lists import MAX_ENTRIES_PER_LIST, ScreenEntry, screen_value, screened
+from tonalite.services.line_directory import ScreenEntry
+from tonalite.services.screen_lists import MAX_ENTRIES_PER_LIST, screen_value, screened
 from tonalite.store.models import ScreenDirection, ScreenListKind
 
 IN, OUT = ScreenDirection.INCOMING, ScreenDirection.OUTGOING
@@ -98,16 +99,21 @@ def test_entries_are_added_listed_and_read_by_the_call_core(platform: Platform, 
         (OUT, BLACK, "+44", True),
     ]
     line_id = listed[0].line_id
-    incoming = screen.for_call(line_id, IN)
+    entries = platform.services.line_directory.screen_entries
+    incoming = tuple(entry for entry in entries(line_id) if entry.direction == IN)
     assert set(incoming) == {ScreenEntry(IN, BLACK, "+33899", True), ScreenEntry(IN, WHITE, "+33999005555", False)}
     assert not screened(incoming, "+33999005555", IN)
     assert screened(incoming, "+33999001111", IN)
-    assert screen.for_call(line_id, OUT) == (ScreenEntry(OUT, BLACK, "+44", True),)
+    assert not screened(incoming, "+44", OUT)  # the outgoing list is another one
+    assert screened(entries(line_id), "+442079460000", OUT)
 
     screen.delete(principal, group, ALICE_LINE, blocked.id)
-    assert screen.for_call(line_id, IN) == (ScreenEntry(IN, WHITE, "+33999005555", False),)
+    assert set(entries(line_id)) == {
+        ScreenEntry(IN, WHITE, "+33999005555", False),
+        ScreenEntry(OUT, BLACK, "+44", True),
+    }
     screen.clear(principal, group, ALICE_LINE, IN, WHITE)
-    assert screen.for_call(line_id, IN) == ()
+    assert entries(line_id) == (ScreenEntry(OUT, BLACK, "+44", True),)
     assert len(screen.list(principal, group, ALICE_LINE)) == 1
 
 

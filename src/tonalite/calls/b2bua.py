@@ -14,6 +14,7 @@ by its source address rather than by digest credentials.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections import deque
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from tonalite.calls.authentication import Challenge, RequestAuthenticator
 from tonalite.calls.call import RESULT_OF_STATUS, Call, CallState
+from tonalite.calls.carrier import ANONYMOUS as ANONYMOUS_NUMBER
 from tonalite.calls.carrier import presented_caller, trunk_uri, with_credentials
 from tonalite.calls.local_media import (
     LocalMedia,
@@ -47,7 +49,11 @@ from tonalite.calls.media_anchor import (
 from tonalite.calls.media_port import MediaPort
 from tonalite.calls.timers import TimerHandle, Timers
 from tonalite.clock import Clock
+from tonalite.features.dialled import normalise_dialled
 from tonalite.features.dialplan import (
+    Arrival,
+    BarReason,
+    Barred,
     DialPlan,
     NoRoute,
     ToFeatureCode,
@@ -55,9 +61,12 @@ from tonalite.features.dialplan import (
     ToOutside,
     ToOwnVoicemail,
     ToVoicemailAccess,
+    Unassigned,
 )
 from tonalite.features.feature_codes import AnsweredCode, Presentation
+from tonalite.features.forwarding import Announce, ForwardReason, ForwardTo, Ring, Situation, ToVoicemail
 from tonalite.media.dtmf import DtmfError, parse_info_body
+from tonalite.services.line_directory import SipLine
 from tonalite.services.registrations import Binding
 from tonalite.services.trunks import CarrierTrunk, TrunkService
 from tonalite.sip.dialog import Dialog, DialogId
@@ -88,9 +97,13 @@ FORGET_SWEEP_S = 1.0
 RELAYED_IN_DIALOG = frozenset({"INVITE", "UPDATE", "INFO"})
 ANONYMOUS = '"Anonymous" <sip:anonymous@anonymous.invalid>'
 """The From of a caller who hides their number (RFC 3323 §4.1.1.3)."""
-TO_VOICEMAIL = frozenset({408, 480, 486, 503, 600, 603})
-"""A line's phone that is unreachable (no answer at all, a transport error), unavailable, busy or declines the
-call: its voicemail takes the call, as when the line is not registered or at its limit of calls."""
+REFUSED_AS_BUSY = frozenset({486, 600, 603})
+REFUSED_AS_UNREACHABLE = frozenset({408, 480, 503})
+"""A line's phone that is busy or declines the call is busy; one that is unreachable (no answer at all, a
+transport error) or unavailable is as if not registered: the line's options decide again (its busy or backup
+forward, its voicemail), and without either the caller hears what the phone said."""
+UNASSIGNED = ("unassigned_number", 404)
+BARRED = {BarReason.LOCKED: ("outgoing_calls_locked", 403), BarReason.SCREENED: ("number_barred", 403)}
 INFO_DTMF_TYPES = frozenset({"application/dtmf-relay", "application/dtmf"})
 _BODY_HEADERS = ("Content-Type", "Content-Disposition", "Content-Encoding", "Content-Language")
 _INFO_PACKAGE_HEADERS = ("Info-Package", "Recv-Info")
@@ -111,6 +124,12 @@ class StarCodes(Protocol):
     """What a star code dialled on a line's phone does (features.star_codes.StarCodes)."""
 
     async def answer(self, port: MediaPort, line_id: int, code: AnsweredCode) -> None: ...
+
+
+class Announcements(Protocol):
+    """Spoken messages a call ends with (features.announcements.Announcements)."""
+
+    async def announce(self, port: MediaPort, *, line_id: int, prompt: str) -> None: ...
 
 
 class VoicemailMenu(Protocol):
@@ -178,6 +197,15 @@ class _Bridge:
     """When the callee's phone has rung long enough and the call goes to its voicemail."""
     relay: Relay | None = None
     """The RTP relay of a call whose media is anchored here: both phones send to it."""
+    line: SipLine | None = None
+    """The line the call is at now: the one called, or where its forwards brought it."""
+    forwarded_through: tuple[str, ...] = ()
+    """The lines whose forwards brought the call to `line`, in order (features.forwarding ends loops)."""
+    diversions: list[tuple[str, ForwardReason]] = field(default_factory=list)
+    """The same, most recent first, as the Diversion header says them (RFC 5806)."""
+    lines: list[int] = field(default_factory=list)
+    """The lines the call occupies, for their simultaneous-calls limit: the caller's, the ringing one's, a
+    forwarding line's whose forward went out through a trunk."""
 
     @property
     def answered_result(self) -> CallResult:
@@ -201,6 +229,7 @@ class B2bua:
         voicemail: Voicemail | None = None,
         voicemail_menu: VoicemailMenu | None = None,
         star_codes: StarCodes | None = None,
+        announcements: Announcements | None = None,
         open_media: OpenMedia | None = None,
         media_anchor: AnchorPolicy = AnchorPolicy.NEVER,
         open_relay: OpenRelay | None = None,
@@ -219,6 +248,7 @@ class B2bua:
         self._voicemail = voicemail if open_media is not None else None
         self._voicemail_menu = voicemail_menu if open_media is not None else None
         self._star_codes = star_codes if open_media is not None else None
+        self._announcements = announcements if open_media is not None else None
         self._open_media = open_media
         self._media_anchor = media_anchor if open_relay is not None else AnchorPolicy.NEVER
         self._open_relay = open_relay
@@ -228,6 +258,8 @@ class B2bua:
         self._contacts = {transport: contact_uri(endpoint.sent_by(transport), transport) for transport in Transport}
         self._by_caller_transaction: dict[int, _Bridge] = {}
         self._by_callee_transaction: dict[int, _Bridge] = {}
+        self._abandoned: dict[int, _Leg] = {}
+        """Callee legs left ringing (a forward on no reply), by transaction, until their final response."""
         self._dialogs: dict[DialogId, tuple[_Bridge, bool]] = {}
         self._relays: dict[int, _Relay] = {}
         self._calls_per_line: dict[int, int] = {}
@@ -288,8 +320,15 @@ class B2bua:
         bridge = self._by_callee_transaction.get(event.transaction)
         if bridge is not None:
             self._callee_answered(bridge, event.response)
+            return
+        abandoned = self._abandoned.get(event.transaction)
+        if abandoned is not None and event.response.status >= 200:
+            del self._abandoned[event.transaction]
+            if event.response.status < 300:
+                self._hang_up_abandoned(abandoned, event.response)
 
     def on_failure(self, event: TransactionFailed) -> None:
+        self._abandoned.pop(event.transaction, None)
         relay = self._relays.pop(event.transaction, None)
         if relay is not None:
             self._answer(relay.origin_transaction, response_to(relay.origin_request, 408))
@@ -334,25 +373,30 @@ class B2bua:
             return
         if self._looping(event):
             return
-        decision = self._dial_plan.route(_dialled(request.uri), caller)
+        dialled = _dialled(request.uri)
+        decision = self._dial_plan.route(dialled, caller)
         if isinstance(decision, ToLine):
             call = Call(
                 caller.number, decision.line.number, now, caller, decision.line, caller_name=caller.display_name
             )
             call.caller_hidden = decision.presentation is Presentation.HIDDEN
-            self._ring_line(event, call, decision.no_reply_s)
+            call.presented_number = decision.display_number or caller.number
+            self._reach_line(self._new_bridge(event, call), decision.line)
         elif isinstance(decision, ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode):
-            call = Call(caller.number, _dialled(request.uri), now, caller, None, caller_name=caller.display_name)
+            call = Call(caller.number, dialled, now, caller, None, caller_name=caller.display_name)
             self._answer_feature(event, call, decision)
-        elif isinstance(decision, ToOutside | NoRoute):
+        elif isinstance(decision, ToOutside):
             call = Call(caller.number, decision.number, now, caller, None, CallDirection.OUTGOING, caller.display_name)
-            if isinstance(decision, ToOutside):
-                call.caller_hidden = decision.presentation is Presentation.HIDDEN
-                self._dial_out(event, call, decision.trunk)
-            else:
-                self._refuse(event, call, 404, "No Route to Destination")
-        else:
-            self._answer(event.transaction, response_to(request, 404))
+            call.caller_hidden = decision.presentation is Presentation.HIDDEN
+            call.presented_number = decision.display_number or caller.number
+            self._dial_out(self._new_bridge(event, call), decision.number, decision.trunk)
+        elif isinstance(decision, NoRoute):
+            call = Call(caller.number, decision.number, now, caller, None, CallDirection.OUTGOING, caller.display_name)
+            self._refuse(event, call, 404, "No Route to Destination")
+        else:  # Barred, Unassigned: said to the caller, in its account's language
+            call = Call(caller.number, dialled, now, caller, None, CallDirection.OUTGOING, caller.display_name)
+            prompt, status = UNASSIGNED if isinstance(decision, Unassigned) else BARRED[decision.reason]
+            self._announce(self._new_bridge(event, call), caller, prompt, status)
 
     def _call_from_trunk(self, event: IncomingRequest) -> None:
         """A call from the public network: to a line of the platform, presenting the caller the carrier sent."""
@@ -364,7 +408,8 @@ class B2bua:
         now = self._clock.wall()
         if isinstance(decision, ToLine):
             call = Call(number, decision.line.number, now, None, decision.line, CallDirection.INCOMING, name)
-            self._ring_line(event, call, decision.no_reply_s)
+            call.caller_hidden = number == ANONYMOUS_NUMBER or _withholds_identity(request)
+            self._reach_line(self._new_bridge(event, call), decision.line)
         elif isinstance(decision, ToVoicemailAccess):
             call = Call(number, _dialled(request.uri), now, None, None, CallDirection.INCOMING, name)
             self._answer_feature(event, call, decision)
@@ -379,32 +424,96 @@ class B2bua:
             return True
         return False
 
-    def _ring_line(self, event: IncomingRequest, call: Call, no_reply_s: float) -> None:
-        callee = call.callee_line
-        assert callee is not None
-        binding = self._location.current(callee.line_id, call.started_at)
-        if binding is None:
-            self._to_voicemail_or_refuse(event, call, 480)
-            return
-        if self._calls_per_line.get(callee.line_id, 0) >= callee.simultaneous_calls:
-            self._to_voicemail_or_refuse(event, call, 486)
-            return
+    # A call reaching a line: its options decide (features.forwarding), this carries the decision out.
+
+    def _reach_line(self, bridge: _Bridge, line: SipLine, situation: Situation | None = None, status: int = 0) -> None:
+        """The call arrives at `line` (situation None), or its phone did not answer (NO_REPLY) or refused with
+        `status` (BUSY, NOT_REGISTERED): ring its phone, forward, take a message, or end the call."""
+        call = bridge.call
+        bridge.line = line
+        binding = self._location.current(line.line_id, call.started_at) if situation is None else None
+        arrival = Arrival(binding is not None, self._calls_per_line.get(line.line_id, 0))
+        caller = None if call.caller_hidden else normalise_dialled(call.caller_number)
+        decision = self._dial_plan.at_line(line, situation or arrival, caller, bridge.forwarded_through)
+        if isinstance(decision, Ring):
+            if situation is None and binding is not None:
+                self._ring(bridge, line, binding, decision.no_reply_s)
+            return  # no reply: the phone rings on
+        if situation is Situation.NO_REPLY:
+            if isinstance(decision, ToVoicemail) and self._voicemail is None:
+                return  # a node without media has no voicemail to send the call to: it rings on
+            self._abandon_callee(bridge)
+        if isinstance(decision, ForwardTo):
+            self._forward(bridge, line, decision)
+        elif isinstance(decision, ToVoicemail):
+            box_line = line if decision.line == line.number else self._dial_plan.line(decision.line)
+            self._to_voicemail(bridge, box_line or line, status or 480)
+        elif isinstance(decision, Announce):
+            self._announce(bridge, line, decision.prompt, decision.status)
+        else:
+            self._timers.call_later(0, lambda: self._refuse_locally(bridge, status or decision.status))
+
+    def _ring(self, bridge: _Bridge, line: SipLine, binding: Binding, no_reply_s: int | None) -> None:
+        """Invite the line's registered phone; after `no_reply_s` unanswered, its options decide again."""
+        self._occupy(bridge, line.line_id)
         peer = Peer(binding.transport, binding.source_host, binding.source_port)
-        target, to = binding.contact.strip("<>"), f"<sip:{callee.number}@{self._domain}>"
-        bridge = self._new_bridge(event, call)
-        if self._anchors(event.request, event.peer, binding):
-            task = self._open_anchored(bridge, peer, lambda: self._ring_phone(bridge, peer, target, to, no_reply_s))
+        target, to = binding.contact.strip("<>"), f"<sip:{line.number}@{self._domain}>"
+
+        def ring_phone() -> None:
+            if _over(bridge.call):
+                return
+            self._call_callee(bridge, peer, target, to)
+            if no_reply_s is not None:
+                bridge.no_reply = self._timers.call_later(no_reply_s, lambda: self._no_reply(bridge, line))
+
+        if bridge.relay is None and self._anchors(bridge.caller.invite, bridge.caller.peer, binding):
+            task = self._open_anchored(bridge, peer, ring_phone)
             asyncio.get_running_loop().create_task(task)
         else:
-            self._ring_phone(bridge, peer, target, to, no_reply_s)
+            ring_phone()
 
-    def _ring_phone(self, bridge: _Bridge, peer: Peer, target: str, to: str, no_reply_s: float) -> None:
-        """Invite the line's phone; its voicemail takes the call if nobody picks up within `no_reply_s`."""
-        if _over(bridge.call):
+    def _no_reply(self, bridge: _Bridge, line: SipLine) -> None:
+        bridge.no_reply = None
+        if bridge.call.state in (CallState.ROUTING, CallState.RINGING) and bridge.local is None:
+            self._reach_line(bridge, line, Situation.NO_REPLY)
+
+    def _forward(self, bridge: _Bridge, line: SipLine, forward: ForwardTo) -> None:
+        """The call leaves `line` for the forward's number: another line, whose options decide in turn, or an
+        outside number through a trunk, called as an outgoing call of `line` (it occupies one of its calls, and
+        its lock and outgoing screen list apply). A forward that cannot go on ends on `line`'s voicemail, or
+        the caller hears why."""
+        bridge.forwarded_through = (*bridge.forwarded_through, line.number)
+        bridge.diversions.insert(0, (line.number, forward.reason))
+        self._release(bridge, line.line_id)
+        target = self._dial_plan.route_forward(forward.number, line)
+        if isinstance(target, ToLine):
+            self._reach_line(bridge, target.line)
             return
-        self._call_callee(bridge, peer, target, to)
-        if self._voicemail is not None:
-            bridge.no_reply = self._timers.call_later(no_reply_s, lambda: self._no_reply(bridge))
+        if isinstance(target, ToOutside) and self._calls_per_line.get(line.line_id, 0) < line.simultaneous_calls:
+            self._occupy(bridge, line.line_id)
+            self._dial_out(bridge, target.number, target.trunk)
+            return
+        status = 486 if isinstance(target, ToOutside) else 403 if isinstance(target, Barred) else 404
+        log.info("call %s: the forward of %s cannot go on (%s)", bridge.call.id, line.number, status)
+        self._to_voicemail(bridge, line, status)
+
+    def _to_voicemail(self, bridge: _Bridge, line: SipLine, status: int) -> None:
+        """The voicemail of `line` takes the call, when the node has voicemail and the box is on; else the caller
+        hears `status`."""
+        if self._voicemail is None:
+            self._timers.call_later(0, lambda: self._refuse_locally(bridge, status))
+            return
+        bridge.local = asyncio.get_running_loop().create_task(self._answer_locally(bridge, line, status))
+
+    def _announce(self, bridge: _Bridge, line: SipLine, prompt: str, status: int) -> None:
+        """The caller hears `prompt` in `line`'s account language as early media (183), then `status`; a caller
+        that made no offer, or a node without media, gets `status` alone."""
+        announcements = self._announcements
+        if announcements is None or not bridge.caller.invite.body:
+            self._timers.call_later(0, lambda: self._refuse_locally(bridge, status))
+            return
+        application = functools.partial(announcements.announce, line_id=line.line_id, prompt=prompt)
+        bridge.local = asyncio.get_running_loop().create_task(self._serve_locally(bridge, application, status))
 
     def _anchors(self, invite: Request, peer: Peer, binding: Binding) -> bool:
         """Whether a line-to-line call's media goes through this node (calls.media_anchor)."""
@@ -429,40 +538,40 @@ class B2bua:
             bridge.relay = relay
         self._timers.call_later(0, then)
 
-    def _to_voicemail_or_refuse(self, event: IncomingRequest, call: Call, status: int) -> None:
-        """A line that cannot take the call (480 unregistered, 486 busy): its voicemail answers, when the node
-        has voicemail and the line's box is on; else the caller gets `status`."""
-        if self._voicemail is None:
-            self._answer(event.transaction, response_to(event.request, status))
-            return
-        bridge = self._new_bridge(event, call)
-        bridge.local = asyncio.get_running_loop().create_task(self._answer_locally(bridge, status))
-
-    def _no_reply(self, bridge: _Bridge) -> None:
-        bridge.no_reply = None
-        if bridge.call.state in (CallState.ROUTING, CallState.RINGING) and bridge.local is None:
-            asyncio.get_running_loop().create_task(self._divert_unanswered(bridge))
-
-    async def _divert_unanswered(self, bridge: _Bridge) -> None:
-        """The phone rang its no-reply delay: the call goes to the line's voicemail when its box is on (the
-        phone stops ringing), else it rings on until the caller gives up or the ring timeout."""
-        assert self._voicemail is not None and bridge.call.callee_line is not None
-        box = await self._voicemail.takes_messages(bridge.call.callee_line.line_id)
-        if box is None or bridge.call.state not in (CallState.ROUTING, CallState.RINGING) or bridge.local is not None:
-            return
-        bridge.local = asyncio.current_task()
-        self._cancel_callee(bridge)
-        self._leave_callee(bridge)
-        await self._answer_locally(bridge, 480, box)
-
-    def _leave_callee(self, bridge: _Bridge) -> None:
-        """The call goes to the voicemail instead: the callee's timers stop and its early dialog is forgotten,
-        so that nothing of the call reaches its phone any more."""
+    def _abandon_callee(self, bridge: _Bridge) -> None:
+        """The ringing phone is left for elsewhere: it gets a CANCEL, its timers stop, and its transaction is
+        set apart, so that nothing of the call reaches it any more and a 2xx that crosses the CANCEL is
+        acknowledged and hung up (`_hang_up_abandoned`)."""
         self._ringing.pop(bridge.caller.transaction, None)
         self._stop_no_reply(bridge)
-        if bridge.callee is not None and bridge.callee.dialog is not None:
-            self._dialogs.pop(bridge.callee.dialog.id, None)
-            bridge.callee.dialog = None
+        leg = bridge.callee
+        if leg is None:
+            return
+        self._endpoint.cancel(leg.transaction, self._clock.now())
+        self._drop_callee(bridge)
+        self._abandoned[leg.transaction] = leg
+
+    def _drop_callee(self, bridge: _Bridge) -> None:
+        """Forget the callee leg (it refused the call, or was abandoned) and free its line."""
+        leg = bridge.callee
+        if leg is None:
+            return
+        self._by_callee_transaction.pop(leg.transaction, None)
+        if leg.dialog is not None:
+            self._dialogs.pop(leg.dialog.id, None)
+        bridge.callee = None
+        bridge.ack_for_callee = bridge.callee_2xx_waiting = None
+        if bridge.line is not None:
+            self._release(bridge, bridge.line.line_id)
+
+    def _hang_up_abandoned(self, leg: _Leg, response: Response) -> None:
+        """An abandoned phone answered all the same: acknowledged (RFC 3261 §13.2.2.4), then hung up."""
+        try:
+            dialog = Dialog.as_uac(leg.invite, response)
+        except (HeaderError, UriError):
+            return
+        self._endpoint.send_stateless(dialog.new_request("ACK"), leg.peer)
+        self._endpoint.send_request(dialog.new_request("BYE"), leg.peer, self._clock.now())
 
     @staticmethod
     def _stop_no_reply(bridge: _Bridge) -> None:
@@ -470,17 +579,14 @@ class B2bua:
             bridge.no_reply.cancel()
             bridge.no_reply = None
 
-    async def _answer_locally(self, bridge: _Bridge, status: int, box: object | None = None) -> None:
-        """The line's voicemail takes a message. `box` is the line's box when the caller already looked it up;
-        `status` is the caller's answer when the line's box is off."""
+    async def _answer_locally(self, bridge: _Bridge, line: SipLine, status: int) -> None:
+        """`line`'s voicemail takes a message; `status` is the caller's answer when the line's box is off."""
         assert self._voicemail is not None
         voicemail = self._voicemail
         call = bridge.call
-        line = call.callee_line
-        assert line is not None
+        box = None
         try:
-            if box is None:
-                box = await voicemail.takes_messages(line.line_id)
+            box = await voicemail.takes_messages(line.line_id)
         except Exception:
             log.exception("the voicemail of call %s could not be looked up", call.id)
             status = 500
@@ -520,9 +626,12 @@ class B2bua:
             return lambda port: menu.consult_own(port, decision.line.line_id)
         return lambda port: menu.consult_remote(port, caller_line)
 
-    async def _serve_locally(self, bridge: _Bridge, application: Callable[[MediaPort], Awaitable[None]]) -> None:
+    async def _serve_locally(
+        self, bridge: _Bridge, application: Callable[[MediaPort], Awaitable[None]], early: int | None = None
+    ) -> None:
         """Answer the caller with our own media and run `application` on it (488 to an offer it cannot take); on
-        the way out, hang up if the caller has not."""
+        the way out, hang up if the caller has not. With `early`, the call is not answered: our media goes as
+        early media (183 with our SDP), and the call ends with that status."""
         assert self._open_media is not None
         call = bridge.call
         try:
@@ -542,7 +651,8 @@ class B2bua:
             if offer is not None and terms is not None:
                 sdp = local_answer(offer, terms, host, media.port).serialise()
                 bridge.local_answer = (terms, sdp)
-                self._timers.call_later(0, lambda: self._accept_locally(bridge, sdp))
+                accept = self._accept_locally if early is None else self._progress_locally
+                self._timers.call_later(0, lambda: accept(bridge, sdp))
             elif not await self._agree_late_offer(bridge, media, local_offer(host, media.port).serialise()):
                 return
             await application(MediaPort(media))
@@ -551,7 +661,10 @@ class B2bua:
         finally:
             if bridge.media is not None:
                 bridge.media.close()
-            self._timers.call_later(0, lambda: self._hang_up_locally(bridge))
+            if early is None:
+                self._timers.call_later(0, lambda: self._hang_up_locally(bridge))
+            else:
+                self._timers.call_later(0, lambda: self._refuse_locally(bridge, early))
 
     async def _agree_late_offer(self, bridge: _Bridge, media: LocalMedia, sdp: bytes) -> bool:
         """The caller made no offer: ours goes in the 200 and its answer comes in the ACK (RFC 3264 §4), which the
@@ -634,6 +747,14 @@ class B2bua:
         self._dialogs[dialog.id] = (bridge, True)
         self._send_2xx(bridge, dialog.id, bridge.caller.transaction, response)
 
+    def _progress_locally(self, bridge: _Bridge, answer: bytes) -> None:
+        if bridge.call.state == CallState.ENDED:
+            return
+        response = self._to_caller(bridge, 183)
+        response.headers.add("Content-Type", "application/sdp")
+        response.body = answer
+        self._answer(bridge.caller.transaction, response)
+
     def _hang_up_locally(self, bridge: _Bridge) -> None:
         if bridge.call.state == CallState.ENDED:
             return
@@ -643,9 +764,9 @@ class B2bua:
         else:
             self._refuse_locally(bridge, 500)
 
-    def _dial_out(self, event: IncomingRequest, call: Call, trunk: CarrierTrunk) -> None:
-        uri = trunk_uri(call.callee_number, trunk)
-        bridge = self._new_bridge(event, call, trunk)
+    def _dial_out(self, bridge: _Bridge, number: str, trunk: CarrierTrunk) -> None:
+        uri = trunk_uri(number, trunk)
+        bridge.trunk = trunk
         self._call_callee(bridge, Peer(trunk.transport, trunk.host, trunk.port), uri, f"<{uri}>")
 
     def _call_callee(self, bridge: _Bridge, peer: Peer, target: str, to: str) -> None:
@@ -653,13 +774,28 @@ class B2bua:
         self._invite_callee(bridge, self._callee_invite(bridge, target, to, peer), peer)
         self._ring_later(bridge)
 
-    def _new_bridge(self, event: IncomingRequest, call: Call, trunk: CarrierTrunk | None = None) -> _Bridge:
-        """The call's state, from the caller's INVITE on; it counts against its lines' simultaneous calls."""
-        bridge = _Bridge(call, _Leg(event.peer, event.request, event.transaction), secrets.token_hex(8), trunk=trunk)
+    def _new_bridge(self, event: IncomingRequest, call: Call) -> _Bridge:
+        """The call's state, from the caller's INVITE on; it counts against the caller's line's simultaneous
+        calls (a called line's when its phone rings)."""
+        bridge = _Bridge(call, _Leg(event.peer, event.request, event.transaction), secrets.token_hex(8))
         self._by_caller_transaction[event.transaction] = bridge
-        for line_id in call.lines:
-            self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
+        if call.caller_line is not None:
+            self._occupy(bridge, call.caller_line.line_id)
         return bridge
+
+    def _occupy(self, bridge: _Bridge, line_id: int) -> None:
+        bridge.lines.append(line_id)
+        self._calls_per_line[line_id] = self._calls_per_line.get(line_id, 0) + 1
+
+    def _release(self, bridge: _Bridge, line_id: int) -> None:
+        if line_id not in bridge.lines:
+            return
+        bridge.lines.remove(line_id)
+        remaining = self._calls_per_line.get(line_id, 1) - 1
+        if remaining > 0:
+            self._calls_per_line[line_id] = remaining
+        else:
+            self._calls_per_line.pop(line_id, None)
 
     def _invite_callee(self, bridge: _Bridge, invite: Request, peer: Peer) -> None:
         transaction = self._endpoint.send_request(invite, peer, self._clock.now())
@@ -674,8 +810,9 @@ class B2bua:
 
     def _callee_invite(self, bridge: _Bridge, target: str, to: str, peer: Peer) -> Request:
         request, call = bridge.caller.invite, bridge.call
-        identity = f"<sip:{call.caller_number}@{self._domain}>"
-        display = call.caller_name or call.caller_number
+        number = call.presented_number or call.caller_number
+        identity = f"<sip:{number}@{self._domain}>"
+        display = call.caller_name or number
         display = display.replace("\\", "").replace('"', "")
         presented = f'"{display}" {identity}'
         headers = Headers(
@@ -687,6 +824,10 @@ class B2bua:
                 ("CSeq", "1 INVITE"),
                 ("Contact", self._contact(peer.transport)),
                 *_asserted_identity(presented, call.caller_hidden, towards_carrier=bridge.trunk is not None),
+                *(
+                    ("Diversion", f"<sip:{line}@{self._domain}>;reason={reason};counter=1")
+                    for line, reason in bridge.diversions
+                ),
                 ("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO"),
                 *_body_headers(request),
             ]
@@ -721,11 +862,16 @@ class B2bua:
         self._callee_failed(bridge, _relayed_failure(status))
 
     def _callee_failed(self, bridge: _Bridge, status: int) -> None:
-        """The callee's side will not take the call: a line's voicemail takes it (see TO_VOICEMAIL), or the
-        caller hears `status`."""
-        if self._voicemail is not None and bridge.trunk is None and status in TO_VOICEMAIL:
-            self._leave_callee(bridge)
-            bridge.local = asyncio.get_running_loop().create_task(self._answer_locally(bridge, status))
+        """The callee's side will not take the call: a line's options decide again (see REFUSED_AS_BUSY), or
+        the caller hears `status`."""
+        line = bridge.line
+        refused = REFUSED_AS_BUSY if status in REFUSED_AS_BUSY else REFUSED_AS_UNREACHABLE
+        if bridge.trunk is None and line is not None and status in refused:
+            self._ringing.pop(bridge.caller.transaction, None)
+            self._stop_no_reply(bridge)
+            self._drop_callee(bridge)
+            situation = Situation.BUSY if refused is REFUSED_AS_BUSY else Situation.NOT_REGISTERED
+            self._reach_line(bridge, line, situation, status)
             return
         self._answer(bridge.caller.transaction, self._to_caller(bridge, status))
         self._end(bridge, RESULT_OF_STATUS.get(status, CallResult.FAILED), status)
@@ -984,12 +1130,8 @@ class B2bua:
         for kept in (bridge.caller.invite, callee_invite, bridge.ack_for_callee):
             if kept is not None:  # kept 64*T1 for late messages, hardly read again
                 kept.headers.drop_index()
-        for line_id in bridge.call.lines:
-            remaining = self._calls_per_line.get(line_id, 1) - 1
-            if remaining > 0:
-                self._calls_per_line[line_id] = remaining
-            else:
-                self._calls_per_line.pop(line_id, None)
+        for line_id in list(bridge.lines):
+            self._release(bridge, line_id)
         self._forget_later(bridge)
         self._record(bridge.call)
 
@@ -1054,6 +1196,15 @@ def _relayed_failure(status: int) -> int:
 def _dialog_id(request: Request, to_tag: str) -> DialogId:
     """The dialog a request names, seen from us: its To tag (`to_tag`) is ours, its From tag the other side's."""
     return (request.headers.get("Call-ID") or "", to_tag, from_of(request).tag or "")
+
+
+def _withholds_identity(request: Request) -> bool:
+    """A carrier's caller who asked for their identity to be withheld (RFC 3323 `Privacy: id`)."""
+    return any(
+        value.strip().lower() == "id"
+        for field_value in request.headers.get_all("Privacy")
+        for value in field_value.split(";")
+    )
 
 
 def _dialled(request_uri: str) -> str:

@@ -45,17 +45,14 @@ class Call:
     """The name presented with the caller's number: a line's display name, or what the carrier sent."""
     caller_hidden: bool = False
     """The caller's number is withheld from the callee (CLIR); the platform still knows and records it."""
+    presented_number: str = ""
+    """The number shown to the callee when not the caller's own (a line's displayNumber); empty: its own."""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: CallState = CallState.ROUTING
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     result: CallResult | None = None
     sip_code: int | None = None
-
-    @property
-    def lines(self) -> list[int]:
-        """The platform lines this call occupies, for their simultaneous-calls limit."""
-        return [line.line_id for line in (self.caller_line, self.callee_line) if line is not None]
 
     @property
     def billing_group_id(self) -> int | None:

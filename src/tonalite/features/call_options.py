@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tonalite.services.line_directory import LineSettings
 from tonalite.store.models import ForwardNature, LineOptions
 
 
@@ -36,9 +37,11 @@ class CallOptions:
     anonymous_call_rejection: bool = False
     call_waiting: bool = True
     lock_out_call: bool = False
+    display_number: str = ""
+    """The number of the line's billing group its calls present instead of the line's own; empty: its own."""
 
     @classmethod
-    def of(cls, options: LineOptions) -> CallOptions:
+    def of(cls, options: LineOptions | LineSettings) -> CallOptions:
         return cls(
             forward_unconditional=Forward(
                 options.forward_unconditional,
@@ -59,4 +62,5 @@ class CallOptions:
             anonymous_call_rejection=options.anonymous_call_rejection,
             call_waiting=options.call_waiting,
             lock_out_call=options.lock_out_call,
+            display_number=options.display_number,
         )

@@ -11,6 +11,8 @@ from tonalite.services.numbering import parse_number
 _VISUAL_SEPARATORS = re.compile(r"[\s.\-()/]")
 VOICEMAIL_SHORT_NUMBER = "123"
 """Dialled from a line, its own voicemail."""
+EMERGENCY_NUMBERS = frozenset({"15", "17", "18", "112", "114", "115", "119", "191", "196", "197"})
+"""The French emergency numbers: dialled as they are, carried by the trunk, never barred by a line's lock."""
 
 
 def normalise_dialled(dialled: str, country: str = "FR") -> str | None:

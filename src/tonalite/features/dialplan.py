@@ -2,16 +2,21 @@
 trunk that carries it, or nothing; for a call coming in from a trunk, the line that holds the number.
 
 Pure decisions over the line directory and the trunks; the call core carries them out. A line's own voicemail
-(123), the voicemail access number, star codes and abbreviated numbers are here; alias numbers join in their
-own issue.
+(123), the voicemail access number, star codes, abbreviated numbers, emergency numbers and the caller's outgoing
+barring (its lock, its outgoing screen list) are here; what a called line's options make of a call is
+features.forwarding's, read here (`at_line`). Alias numbers join in their own issue.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from enum import StrEnum
+from typing import NamedTuple, Protocol
 
-from tonalite.features.dialled import VOICEMAIL_SHORT_NUMBER, normalise_dialled
+from tonalite.features import forwarding
+from tonalite.features.call_options import CallOptions
+from tonalite.features.dialled import EMERGENCY_NUMBERS, VOICEMAIL_SHORT_NUMBER, normalise_dialled
 from tonalite.features.feature_codes import (
     AnsweredCode,
     CancelForwards,
@@ -21,18 +26,22 @@ from tonalite.features.feature_codes import (
     PresentedCall,
     parse_feature_code,
 )
-from tonalite.services.line_directory import LineDirectory, SipLine
+from tonalite.features.forwarding import Callee, Situation, route_to_line, situation_on_arrival
+from tonalite.services.line_directory import LineDirectory, LineSettings, SipLine
+from tonalite.services.screen_lists import screened
 from tonalite.services.trunks import CarrierTrunk, TrunkService
+from tonalite.store.models import ScreenDirection
 
 
 @dataclass(frozen=True, slots=True)
 class ToLine:
-    """A line of the platform, whose phone rings `no_reply_s` seconds before the call goes to its voicemail."""
+    """A line of the platform; its options decide what then happens (`DialPlan.at_line`)."""
 
     line: SipLine
-    no_reply_s: int
     presentation: Presentation | None = None
     """The caller's number shown or hidden for this call only (3652/3651), else as the caller's line says."""
+    display_number: str = ""
+    """The number the caller's line presents instead of its own (displayNumber); empty: its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,7 @@ class ToOutside:
     number: str
     trunk: CarrierTrunk
     presentation: Presentation | None = None
+    display_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +88,31 @@ class Unassigned:
     dialled: str
 
 
-Decision = ToLine | ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode | ToOutside | NoRoute | Unassigned
+class BarReason(StrEnum):
+    LOCKED = "locked"
+    """The line's outgoing calls are locked (lockOutCall), emergency numbers excepted."""
+    SCREENED = "screened"
+    """The line's outgoing screen list refuses the number."""
+
+
+@dataclass(frozen=True, slots=True)
+class Barred:
+    """The caller's line may not make this call: 403."""
+
+    number: str
+    reason: BarReason
+
+
+Decision = ToLine | ToOwnVoicemail | ToVoicemailAccess | ToFeatureCode | ToOutside | NoRoute | Unassigned | Barred
+Forwarded = ToLine | ToOutside | NoRoute | Unassigned | Barred
+"""Where a forward to a number goes: a line, or an outgoing call of the forwarding line."""
+
+
+class Arrival(NamedTuple):
+    """What the call core knows of a called line as a call arrives."""
+
+    registered: bool
+    calls_in_progress: int
 
 
 class AbbreviatedNumbers(Protocol):
@@ -101,17 +135,73 @@ class DialPlan:
         self._abbreviated_numbers = abbreviated_numbers
 
     def route(self, dialled: str, caller: SipLine) -> Decision:
-        """Where a line's call goes; a call to a number is presented as the caller's line says (CLIR), unless
-        the caller chose for this call (3651/3652)."""
+        """Where a line's call goes. A call to a number is presented as the caller's line says (CLIR), unless the
+        caller chose for this call (3651/3652), with the line's display number if it has one; a locked line
+        calls emergency numbers only (star codes and its voicemail still answer: `#33*PIN#` unlocks it)."""
+        settings = self._lines.settings(caller.line_id)
         decision = self._route(dialled, caller)
-        if isinstance(decision, ToLine | ToOutside) and decision.presentation is None:
-            restricted = self._lines.identification_restricted(caller.line_id)
-            return replace(decision, presentation=Presentation.HIDDEN if restricted else Presentation.SHOWN)
+        if isinstance(decision, ToOutside) and decision.number in EMERGENCY_NUMBERS:
+            return self._presented_as(decision, settings)
+        if settings.lock_out_call and isinstance(decision, ToLine | ToOutside | NoRoute | Unassigned):
+            return Barred(_number_of(decision), BarReason.LOCKED)
+        if isinstance(decision, ToLine | ToOutside):
+            if settings.screen_entries and self._screens_out(caller, decision):
+                return Barred(_number_of(decision), BarReason.SCREENED)
+            return self._presented_as(decision, settings)
         return decision
+
+    def route_forward(self, number: str, line: SipLine) -> Forwarded:
+        """Where a forward of `line` to `number` goes: to another line, or out through a trunk as an outgoing
+        call of `line`, which its lock and its outgoing screen list may bar."""
+        decision = self._to_number(number)
+        if not isinstance(decision, ToOutside):
+            return decision
+        settings = self._lines.settings(line.line_id)
+        if settings.lock_out_call:
+            return Barred(number, BarReason.LOCKED)
+        if settings.screen_entries and self._screens_out(line, decision):
+            return Barred(number, BarReason.SCREENED)
+        return decision
+
+    def at_line(
+        self,
+        line: SipLine,
+        situation: Situation | Arrival,
+        caller: str | None,
+        forwarded_through: Sequence[str] = (),
+    ) -> forwarding.Decision:
+        """What `line`'s options make of a call from `caller` (None: anonymous), on arrival or when its phone is
+        busy or does not answer (features.forwarding)."""
+        settings = self._lines.settings(line.line_id)
+        options = CallOptions.of(settings)
+        if isinstance(situation, Arrival):
+            situation = situation_on_arrival(
+                registered=situation.registered,
+                calls_in_progress=situation.calls_in_progress,
+                simultaneous_calls=line.simultaneous_calls,
+                call_waiting=options.call_waiting,
+            )
+        refused = bool(settings.screen_entries) and screened(
+            self._lines.screen_entries(line.line_id), caller, ScreenDirection.INCOMING
+        )
+        return route_to_line(
+            Callee(line.number, options, settings.voicemail_on),
+            situation,
+            anonymous_caller=caller is None,
+            screened_caller=refused,
+            forwarded_through=forwarded_through,
+        )
+
+    def line(self, number: str) -> SipLine | None:
+        """The line that holds `number` (a forward's voicemail names its line by number)."""
+        return self._lines.by_number(number)
 
     def _route(self, dialled: str, caller: SipLine) -> Decision:
         if dialled == VOICEMAIL_SHORT_NUMBER:
             return ToOwnVoicemail(caller)
+        if dialled in EMERGENCY_NUMBERS:  # national numbers: the trunk of the caller's own country carries them
+            trunk = self._trunks.for_number(caller.number)
+            return ToOutside(dialled, trunk) if trunk is not None else NoRoute(dialled)
         code = parse_feature_code(dialled)
         if isinstance(code, FeatureCode | CancelForwards | MalformedCode):
             return ToFeatureCode(code)
@@ -124,13 +214,26 @@ class DialPlan:
             return Unassigned(dialled)
         if number == self._voicemail_access_number:
             return ToVoicemailAccess()
+        return self._to_number(number)
+
+    def _to_number(self, number: str) -> ToLine | ToOutside | NoRoute | Unassigned:
         line = self._lines.by_number(number)
         if line is not None:
-            return self._to_line(line)
+            return ToLine(line)
         if self._lines.platform_holds(number):
             return Unassigned(number)
         trunk = self._trunks.for_number(number)
         return ToOutside(number, trunk) if trunk is not None else NoRoute(number)
+
+    def _screens_out(self, caller: SipLine, decision: ToLine | ToOutside) -> bool:
+        return screened(self._lines.screen_entries(caller.line_id), _number_of(decision), ScreenDirection.OUTGOING)
+
+    @staticmethod
+    def _presented_as(decision: ToLine | ToOutside, settings: LineSettings) -> ToLine | ToOutside:
+        presentation = decision.presentation
+        if presentation is None:
+            presentation = Presentation.HIDDEN if settings.identification_restriction else Presentation.SHOWN
+        return replace(decision, presentation=presentation, display_number=settings.display_number)
 
     def route_incoming(self, dialled: str) -> ToLine | ToVoicemailAccess | Unassigned:
         """A call from a trunk reaches a line of the platform, the voicemail access, or nothing: never another
@@ -140,10 +243,15 @@ class DialPlan:
         if number is not None and number == self._voicemail_access_number:
             return ToVoicemailAccess()
         line = self._lines.by_number(number) if number is not None else None
-        return self._to_line(line) if line is not None else Unassigned(number or dialled)
+        return ToLine(line) if line is not None else Unassigned(number or dialled)
 
-    def _to_line(self, line: SipLine) -> ToLine:
-        return ToLine(line, self._lines.no_reply_delay(line.line_id))
+
+def _number_of(decision: ToLine | ToOutside | NoRoute | Unassigned) -> str:
+    return (
+        decision.line.number
+        if isinstance(decision, ToLine)
+        else (decision.number if isinstance(decision, ToOutside | NoRoute) else decision.dialled)
+    )
 
 
 def _presented(decision: Decision, presentation: Presentation) -> Decision:

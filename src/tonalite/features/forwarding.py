@@ -1,8 +1,9 @@
 """Where a call to a line goes, from the line's options and what its phone is doing. The first rule that
 applies wins:
 
-1. anonymous call rejection, for a caller who hides their number: the announcement, then 433 (RFC 5079). A
-   barring comes before any diversion (3GPP TS 24.604), so a forward never carries a call the line refuses;
+1. anonymous call rejection, for a caller who hides their number: the announcement, then 433 (RFC 5079); and a
+   caller the line's incoming screen list refuses: 603. A barring comes before any diversion (3GPP TS 24.604),
+   so a forward never carries a call the line refuses;
 2. the unconditional forward;
 3. do not disturb: the line's voicemail if its box is on, else busy (486);
 4. absent subscriber: "your correspondent is absent", then 480;
@@ -109,17 +110,25 @@ BUSY = Fail(486)
 UNAVAILABLE = Fail(480)
 ABSENT = Announce("absent_subscriber", 480)
 ANONYMOUS_REJECTED = Announce("anonymous_calls_rejected", 433)
+SCREENED_OUT = Fail(603)
 KEEP_RINGING = Ring(None, no_reply_forward=False)
 
 
 def route_to_line(
-    callee: Callee, situation: Situation, *, anonymous_caller: bool = False, forwarded_through: Sequence[str] = ()
+    callee: Callee,
+    situation: Situation,
+    *,
+    anonymous_caller: bool = False,
+    screened_caller: bool = False,
+    forwarded_through: Sequence[str] = (),
 ) -> Decision:
-    """What happens to a call to `callee` in `situation`; `forwarded_through` are the lines whose forwards
-    brought it here, in order."""
+    """What happens to a call to `callee` in `situation`; `screened_caller` when the line's incoming screen
+    list refuses the caller, `forwarded_through` the lines whose forwards brought it here, in order."""
     options = callee.options
     if options.anonymous_call_rejection and anonymous_caller:
         return ANONYMOUS_REJECTED
+    if screened_caller:
+        return SCREENED_OUT
     if _is_set(options.forward_unconditional):
         return _forward(callee, options.forward_unconditional, ForwardReason.UNCONDITIONAL, forwarded_through)
     if options.do_not_disturb:

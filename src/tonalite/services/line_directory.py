@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, bindparam, cast, select
+from sqlalchemy import Integer, String, bindparam, cast, func, select
 
 from tonalite.redaction import repr_without
 from tonalite.store.database import Database, DriverStatement
-from tonalite.store.models import Line, LineOptions, PlatformNumber
+from tonalite.store.models import (
+    ForwardNature,
+    Line,
+    LineOptions,
+    PlatformNumber,
+    ScreenDirection,
+    ScreenListEntry,
+    ScreenListKind,
+    VoicemailBox,
+)
 
 
 class SipLine(NamedTuple):
@@ -42,14 +51,90 @@ _COLUMNS = (
 )
 
 
+class LineSettings(NamedTuple):
+    """What the call core reads of a line's options and voicemail for each call it makes or takes, in one
+    lookup: the LineOptions columns under their own names (features.call_options.CallOptions.of reads them),
+    and whether its voicemail box is on."""
+
+    forward_unconditional: bool = False
+    forward_unconditional_number: str = ""
+    forward_unconditional_nature: ForwardNature = ForwardNature.NUMBER
+    forward_no_reply: bool = False
+    forward_no_reply_number: str = ""
+    forward_no_reply_nature: ForwardNature = ForwardNature.NUMBER
+    forward_no_reply_delay: int = 20
+    forward_busy: bool = False
+    forward_busy_number: str = ""
+    forward_busy_nature: ForwardNature = ForwardNature.NUMBER
+    forward_backup: bool = False
+    forward_backup_number: str = ""
+    forward_backup_nature: ForwardNature = ForwardNature.NUMBER
+    do_not_disturb: bool = False
+    absent_subscriber: bool = False
+    identification_restriction: bool = False
+    anonymous_call_rejection: bool = False
+    call_waiting: bool = True
+    lock_out_call: bool = False
+    display_number: str = ""
+    voicemail_on: bool = False
+    screen_entries: int = 0
+    """How many entries its screen lists hold: they are read (screen_entries) only when there are some."""
+
+
+class ScreenEntry(NamedTuple):
+    """A screen list's entry as the call core reads it."""
+
+    direction: ScreenDirection
+    kind: ScreenListKind
+    number: str
+    is_prefix: bool
+
+
+_FLAGS = {"forward_unconditional", "forward_no_reply", "forward_busy", "forward_backup", "do_not_disturb"} | {
+    "absent_subscriber",
+    "identification_restriction",
+    "anonymous_call_rejection",
+    "call_waiting",
+    "lock_out_call",
+}
+_NATURES = {"forward_unconditional_nature", "forward_no_reply_nature", "forward_busy_nature", "forward_backup_nature"}
+
+
+def _settings_column(name: str) -> Any:
+    """A LineOptions column as the driver returns it without SQLAlchemy's result processing: booleans as 0 or
+    1, natures as their text."""
+    column = getattr(LineOptions, name)
+    if name in _FLAGS:
+        return cast(column, Integer)
+    if name in _NATURES:
+        return cast(column, String)
+    return column
+
+
+_SETTINGS = (
+    select(
+        *(_settings_column(name) for name in LineSettings._fields[:-2]),
+        cast(VoicemailBox.active, Integer),
+        select(func.count())
+        .select_from(ScreenListEntry)
+        .where(ScreenListEntry.line_id == LineOptions.line_id)
+        .scalar_subquery(),
+    )
+    .select_from(LineOptions)
+    .outerjoin(VoicemailBox, VoicemailBox.line_id == LineOptions.line_id)
+    .where(LineOptions.line_id == bindparam("key"))
+)
+_SCREEN = select(
+    cast(ScreenListEntry.direction, String),
+    cast(ScreenListEntry.kind, String),
+    ScreenListEntry.number,
+    cast(ScreenListEntry.is_prefix, Integer),
+).where(ScreenListEntry.line_id == bindparam("key"))
+
+
 _BY_USERNAME = select(*_COLUMNS).where(Line.sip_username == bindparam("key"))
 _BY_NUMBER = select(*_COLUMNS).where(Line.number == bindparam("key"))
 _HELD = select(PlatformNumber.id).where(PlatformNumber.number == bindparam("key"))
-_NO_REPLY_DELAY = select(LineOptions.forward_no_reply_delay).where(LineOptions.line_id == bindparam("key"))
-_RESTRICTED = select(cast(LineOptions.identification_restriction, Integer)).where(  # 0 or 1: no bool processor
-    LineOptions.line_id == bindparam("key")
-)
-DEFAULT_NO_REPLY_DELAY_S = 20
 
 
 class LineDirectory:
@@ -66,8 +151,8 @@ class LineDirectory:
         self._by_username = DriverStatement.compile(_BY_USERNAME, dialect, ["key"])
         self._by_number = DriverStatement.compile(_BY_NUMBER, dialect, ["key"])
         self._held = DriverStatement.compile(_HELD, dialect, ["key"])
-        self._no_reply_delay = DriverStatement.compile(_NO_REPLY_DELAY, dialect, ["key"])
-        self._restricted = DriverStatement.compile(_RESTRICTED, dialect, ["key"])
+        self._settings = DriverStatement.compile(_SETTINGS, dialect, ["key"])
+        self._screen = DriverStatement.compile(_SCREEN, dialect, ["key"])
 
     def by_username(self, username: str) -> SipLine | None:
         return self._line(self._by_username, username)
@@ -79,15 +164,25 @@ class LineDirectory:
         """Whether the number is in the operator's inventory (a line's, an alias number's, or a free one)."""
         return self._connections.first(self._held, (number,)) is not None
 
-    def no_reply_delay(self, line_id: int) -> int:
-        """How long, in seconds, the line's phone rings before its call goes elsewhere (its voicemail)."""
-        row = self._connections.first(self._no_reply_delay, (line_id,))
-        return int(row[0]) if row is not None else DEFAULT_NO_REPLY_DELAY_S
+    def settings(self, line_id: int) -> LineSettings:
+        """The line's call options and whether its voicemail is on; the defaults for a line without options."""
+        row = self._connections.first(self._settings, (line_id,))
+        if row is None:
+            return LineSettings()
+        values: list[Any] = [
+            bool(value) if name in _FLAGS else ForwardNature(value) if name in _NATURES else value
+            for name, value in zip(LineSettings._fields, row, strict=True)
+        ]
+        values[-2:] = [bool(row[-2]), int(row[-1])]
+        return LineSettings._make(values)
 
-    def identification_restricted(self, line_id: int) -> bool:
-        """Whether the line hides its number from the people it calls (CLIR)."""
-        row = self._connections.first(self._restricted, (line_id,))
-        return row is not None and bool(row[0])
+    def screen_entries(self, line_id: int) -> tuple[ScreenEntry, ...]:
+        """The line's screen lists, both directions (features.screening.screened reads them)."""
+        rows = self._connections.all(self._screen, (line_id,))
+        return tuple(
+            ScreenEntry(ScreenDirection(direction), ScreenListKind(kind), number, bool(is_prefix))
+            for direction, kind, number, is_prefix in rows
+        )
 
     def _line(self, statement: DriverStatement, key: str) -> SipLine | None:
         row = self._connections.first(statement, (key,))

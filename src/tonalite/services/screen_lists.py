@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from phonenumbers import country_code_for_region
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tonalite.services.errors import Conflict, InvalidInput, NotFound
+from tonalite.services.line_directory import ScreenEntry
 from tonalite.services.lines import owned_line
 from tonalite.services.numbering import parse_number
 from tonalite.services.principal import Principal
@@ -26,20 +26,6 @@ from tonalite.store.models import ScreenDirection, ScreenListEntry, ScreenListKi
 MAX_ENTRIES_PER_LIST = 100
 PREFIX_DIGITS = re.compile(r"[0-9]{1,15}")
 _SEPARATORS = re.compile(r"[\s.\-]")
-
-
-class ScreenEntry(NamedTuple):
-    """An entry as the call core reads it."""
-
-    direction: ScreenDirection
-    kind: ScreenListKind
-    number: str
-    is_prefix: bool
-
-
-_FOR_CALL = select(
-    ScreenListEntry.direction, ScreenListEntry.kind, ScreenListEntry.number, ScreenListEntry.is_prefix
-).where(ScreenListEntry.line_id == bindparam("line_id"), ScreenListEntry.direction == bindparam("direction"))
 
 
 def screened(entries: Iterable[ScreenEntry], number: str | None, direction: ScreenDirection) -> bool:
@@ -137,13 +123,6 @@ class ScreenListService:
                     ScreenListEntry.kind == kind,
                 )
             )
-
-    def for_call(self, line_id: int, direction: ScreenDirection) -> tuple[ScreenEntry, ...]:
-        """The call core's lookup, with no account scope: the line's entries of `direction`, in one query on
-        the (line, direction, kind, number) unique index; give them to `screened`."""
-        with self._db.engine.connect() as connection:
-            rows = connection.execute(_FOR_CALL, {"line_id": line_id, "direction": direction})
-            return tuple(ScreenEntry._make(row) for row in rows)
 
 
 def _list(session: Session, line_id: int, direction: ScreenDirection, kind: ScreenListKind) -> list[str]:

@@ -121,13 +121,21 @@ class ThreadConnections:
 
     def first(self, statement: DriverStatement, values: Sequence[Any]) -> Row | None:
         """The statement's first row, or None; errors are raised as SQLAlchemy's DBAPIError."""
+        rows = self._run(statement, values, every=False)
+        return rows[0] if rows else None
+
+    def all(self, statement: DriverStatement, values: Sequence[Any]) -> list[Row]:
+        """The statement's rows, as `first` runs it."""
+        return self._run(statement, values, every=True)
+
+    def _run(self, statement: DriverStatement, values: Sequence[Any], every: bool) -> list[Row]:
         parameters = statement.parameters(values)
         try:
-            return self._first(statement.sql, parameters)
+            return self._fetch(statement.sql, parameters, every)
         except exc.DBAPIError as error:
             if not error.connection_invalidated:
                 raise
-        return self._first(statement.sql, parameters)
+        return self._fetch(statement.sql, parameters, every)
 
     def close(self) -> None:
         with self._lock:
@@ -135,15 +143,19 @@ class ThreadConnections:
         for connection in connections:
             _close_quietly(connection)
 
-    def _first(self, sql: str, parameters: DriverParameters) -> Row | None:
+    def _fetch(self, sql: str, parameters: DriverParameters, every: bool) -> list[Row]:
         connection = self._connection()
         cursor = None
         try:
             cursor = connection.cursor()
             cursor.execute(sql, parameters)
-            row: Row | None = cursor.fetchone()
+            if every:
+                rows: list[Row] = list(cursor.fetchall())
+            else:
+                row = cursor.fetchone()
+                rows = [row] if row is not None else []
             cursor.close()
-            return row
+            return rows
         except BaseException as error:
             self._discard(connection)
             if not isinstance(error, self._dialect.loaded_dbapi.Error):

@@ -1,0 +1,338 @@
+"""A call to a line ends where the line's options say, carried out by the call core with real phones (sipp):
+each kind of forward (unconditional, no reply after the configured delay, busy, not registered), to a line or
+to a voicemail; do not disturb; absent subscriber and anonymous rejection (an announcement as early media,
+then the final status); call waiting off; screen lists; the display number; and a forward loop that ends.
+Forwards out through a trunk are in test_trunks.py."""
+
+from __future__ import annotations
+
+import re
+import time
+import wave
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.integration.calling import (
+    call_records,
+    caller,
+    limit_calls,
+    national,
+    received,
+    register,
+    set_line_options,
+    set_voicemail,
+    voicemail_caller,
+)
+from tests.integration.conftest import POLL_TIMEOUT_S, Site
+from tests.peers.sipp import Sipp
+from tests.peers.tonalite_server import DOMAIN, free_port
+from tonalite.prompts import prompt_path
+from tonalite.store.models import (
+    CallResult,
+    ForwardNature,
+    Line,
+    ScreenDirection,
+    ScreenListEntry,
+    ScreenListKind,
+    VoicemailBox,
+    VoicemailMessage,
+)
+
+NO_REPLY_S = 5
+MESSAGE_MS = 15000
+"""Long enough for the greeting, the beep and a message of a few seconds."""
+LATE_S = 3.0
+"""How much later than the delay the forward may happen here (a loaded machine), well short of a second delay."""
+
+
+def _phone(site: Site, index: int, scenario: str = "uas", **substitutions: str) -> Sipp:
+    """Line `index`'s registered phone, playing `scenario` (it answers, by default), its messages traced."""
+    return Sipp(
+        scenario,
+        site.server.sip_port,
+        site.work_dir / f"line{index}",
+        local_port=register(site, index),
+        substitutions=substitutions,
+        extra=["-trace_msg"],
+    ).start()
+
+
+def _forward(site: Site, index: int, kind: str, to: int | None, nature: ForwardNature = ForwardNature.LINE) -> None:
+    """Turn on line `index`'s forward `kind` (unconditional, no_reply, busy, backup) to line `to`'s number
+    (None: no number, for the line's own voicemail)."""
+    number = site.lines[to].number if to is not None else ""
+    options: dict[str, Any] = {
+        f"forward_{kind}": True,
+        f"forward_{kind}_number": number,
+        f"forward_{kind}_nature": nature,
+    }
+    set_line_options(site, index, **options)
+
+
+def _call(site: Site, index: int, scenario: str = "call_uac", **substitutions: str) -> Sipp:
+    """Line 0 calls line `index`; its messages traced."""
+    call = caller(site, scenario, national(site.lines[index]), substitutions=substitutions)
+    call.extra += ["-trace_msg"]
+    return call
+
+
+def _passes(*runs: Sipp) -> None:
+    for run in runs:
+        finished = run.finish()
+        assert finished.all_passed, finished.output
+
+
+def _diversion(phone: Sipp) -> str:
+    (invite,) = received(phone, "INVITE")
+    return invite.header("Diversion")
+
+
+def _refused(site: Site, index: int, final: str) -> Sipp:
+    """Line 0 calls line `index` and gets `final` (after early media, if any)."""
+    call = _call(site, index, "call_refused", FINAL=final).start()
+    _passes(call)
+    return call
+
+
+def _prompt_seconds(prompt: str) -> float:
+    with wave.open(str(prompt_path("fr", prompt))) as audio:
+        return audio.getnframes() / audio.getframerate()
+
+
+def _screen(site: Site, index: int, direction: ScreenDirection, kind: ScreenListKind, number: str) -> None:
+    platform = site.server.platform
+    with platform.db.session() as session:
+        line_id = session.scalar(select(Line.id).where(Line.number == site.lines[index].number))
+        session.add(ScreenListEntry(line_id=line_id, direction=direction, kind=kind, number=number, is_prefix=False))
+    platform.db.dispose()
+
+
+def _messages_in_box_of(site: Site, index: int, expected: int) -> int:
+    """How many complete messages line `index`'s box holds, once it holds `expected` (bounded poll: a message
+    is stored as its call ends)."""
+    platform = site.server.platform
+    deadline = time.monotonic() + POLL_TIMEOUT_S
+    while True:
+        with platform.db.session() as session:
+            count = len(
+                session.scalars(
+                    select(VoicemailMessage.id)
+                    .join(VoicemailBox, VoicemailBox.id == VoicemailMessage.box_id)
+                    .join(Line, Line.id == VoicemailBox.line_id)
+                    .where(Line.number == site.lines[index].number, VoicemailMessage.complete.is_(True))
+                ).all()
+            )
+        platform.db.dispose()
+        if count >= expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.05)
+
+
+def test_an_unconditional_forward_to_a_line_rings_that_line_only(phones: Site) -> None:
+    """Line 1 forwards everything to line 2: line 2's phone rings with the caller's number and a Diversion
+    naming line 1 (RFC 5806); line 1's phone, registered, gets nothing."""
+    site = phones
+    _forward(site, 1, "unconditional", 2)
+    register(site, 0)
+    register(site, 1)  # nobody answers there: an INVITE to it would fail the call
+    target = _phone(site, 2)
+    _passes(_call(site, 1).start(), target)
+    (invite,) = received(target, "INVITE")
+    assert f"sip:{site.lines[0].number}@{DOMAIN}" in invite.header("From")
+    assert invite.header("Diversion") == f"<sip:{site.lines[1].number}@{DOMAIN}>;reason=unconditional;counter=1"
+    (record,) = call_records(site, 1)
+    assert (record.callee, record.result) == (site.lines[1].number, CallResult.ANSWERED)
+
+
+def test_a_no_reply_forward_moves_the_call_after_the_configured_delay(phones: Site) -> None:
+    """Line 1's phone rings for the line's no-reply delay (5 s, measured from the call records), gets a
+    CANCEL, and line 2's phone rings and answers."""
+    site = phones
+    _forward(site, 1, "no_reply", 2)
+    set_line_options(site, 1, forward_no_reply_delay=NO_REPLY_S)
+    register(site, 0)
+    ringing = _phone(site, 1, "call_uas_ring")
+    target = _phone(site, 2)
+    _passes(_call(site, 1).start(), ringing, target)
+    assert "reason=no-answer" in _diversion(target)
+    (record,) = call_records(site, 1)
+    assert record.result == CallResult.ANSWERED and record.answered_at is not None
+    rang = (record.answered_at - record.started_at).total_seconds()
+    assert NO_REPLY_S <= rang < NO_REPLY_S + LATE_S, rang
+
+
+@pytest.mark.parametrize("final", ["486", "603"])
+def test_a_busy_forward_takes_the_call_its_phone_refuses(phones: Site, final: str) -> None:
+    site = phones
+    _forward(site, 1, "busy", 2)
+    register(site, 0)
+    refusing = _phone(site, 1, "call_uas_refuse", FINAL=final)
+    target = _phone(site, 2)
+    _passes(_call(site, 1).start(), refusing, target)
+    assert "reason=user-busy" in _diversion(target)
+
+
+def test_a_busy_forward_takes_the_call_a_line_at_its_limit_cannot(phones: Site) -> None:
+    """Line 1 takes one call at a time: while a first call rings there, a second goes to line 2."""
+    site = phones
+    limit_calls(site, 1, 1)
+    _forward(site, 1, "busy", 2)
+    register(site, 0)
+    ringing = _phone(site, 1, "call_uas_ring")
+    first = caller(site, "call_uac_cancel", national(site.lines[1]), local_port=free_port())
+    first.extra += ["-d", "4000", "-trace_msg"]
+    first.start().wait_for_message("SIP/2.0 180")
+    target = _phone(site, 2)
+    _passes(_call(site, 1).start(), target, first, ringing)
+    assert "reason=user-busy" in _diversion(target)
+
+
+def test_call_waiting_off_makes_a_line_in_a_call_busy(phones: Site) -> None:
+    """Line 1 may take two calls but has call waiting off: while one rings, the next is busy (486)."""
+    site = phones
+    set_voicemail(site, 1, active=False)
+    set_line_options(site, 1, call_waiting=False)
+    register(site, 0)
+    ringing = _phone(site, 1, "call_uas_ring")
+    first = caller(site, "call_uac_cancel", national(site.lines[1]), local_port=free_port())
+    first.extra += ["-d", "4000", "-trace_msg"]
+    first.start().wait_for_message("SIP/2.0 180")
+    _refused(site, 1, "486")
+    _passes(first, ringing)
+
+
+def test_a_backup_forward_takes_the_call_of_a_line_not_registered(phones: Site) -> None:
+    site = phones
+    _forward(site, 1, "backup", 2)
+    register(site, 0)
+    target = _phone(site, 2)
+    _passes(_call(site, 1).start(), target)
+    assert "reason=unavailable" in _diversion(target)
+
+
+def test_a_forward_to_another_lines_voicemail_leaves_the_message_there(phones: Site) -> None:
+    site = phones
+    _forward(site, 1, "unconditional", 2, ForwardNature.VOICEMAIL)
+    register(site, 0)
+    run = voicemail_caller(site, 1, talk_ms=MESSAGE_MS).run()
+    assert run.all_passed, run.output
+    (record,) = call_records(site, 1)
+    assert record.result == CallResult.VOICEMAIL
+    assert (_messages_in_box_of(site, 2, 1), _messages_in_box_of(site, 1, 0)) == (1, 0)
+
+
+def test_a_forward_loop_ends_busy_without_ringing_anyone(phones: Site) -> None:
+    """Line 1 forwards to line 2, which forwards back to line 1: the call ends on line 2's voicemail, here
+    off, so busy; no phone rang (both are registered where nobody answers)."""
+    site = phones
+    _forward(site, 1, "unconditional", 2)
+    _forward(site, 2, "unconditional", 1)
+    set_voicemail(site, 2, active=False)
+    register(site, 0)
+    register(site, 1)
+    register(site, 2)
+    _refused(site, 1, "486")
+    (record,) = call_records(site, 1)
+    assert (record.result, record.sip_code) == (CallResult.BUSY, 486)
+
+
+def test_a_forward_loop_ends_on_the_voicemail_where_it_was_found(phones: Site) -> None:
+    site = phones
+    _forward(site, 1, "unconditional", 2)
+    _forward(site, 2, "unconditional", 1)
+    register(site, 0)
+    run = voicemail_caller(site, 1, talk_ms=MESSAGE_MS).run()
+    assert run.all_passed, run.output
+    assert (_messages_in_box_of(site, 2, 1), _messages_in_box_of(site, 1, 0)) == (1, 0)
+
+
+@pytest.mark.parametrize("voicemail_on", [True, False])
+def test_do_not_disturb_sends_callers_to_voicemail_or_busy(phones: Site, voicemail_on: bool) -> None:
+    site = phones
+    set_line_options(site, 1, do_not_disturb=True)
+    set_voicemail(site, 1, active=voicemail_on)
+    register(site, 0)
+    register(site, 1)  # nobody answers there: its phone must not ring
+    if voicemail_on:
+        run = voicemail_caller(site, 1, talk_ms=MESSAGE_MS).run()
+        assert run.all_passed, run.output
+        assert _messages_in_box_of(site, 1, 1) == 1
+    else:
+        _refused(site, 1, "486")
+
+
+@pytest.mark.parametrize(
+    ("options", "prompt", "final"),
+    [
+        ({"absent_subscriber": True}, "absent_subscriber", "480"),
+        ({"anonymous_call_rejection": True}, "anonymous_calls_rejected", "433"),
+    ],
+)
+def test_an_announcement_is_played_as_early_media_then_the_call_fails(
+    phones: Site, options: dict[str, bool], prompt: str, final: str
+) -> None:
+    """The caller gets a 183 with the node's SDP, hears the message, then the final status; nothing rings.
+    Anonymous rejection needs a caller who hides their number (line 0's CLIR)."""
+    site = phones
+    set_line_options(site, 1, **options)
+    set_line_options(site, 0, identification_restriction=True)
+    register(site, 0)
+    register(site, 1)
+    call = _refused(site, 1, final)
+    (progress,) = received(call, "SIP/2.0 183")
+    assert progress.header("Content-Type") == "application/sdp"
+    assert re.search(rb"^m=audio [1-9][0-9]* RTP/AVP 0", progress.body, re.M)
+    (record,) = call_records(site, 1)
+    assert record.ended_at is not None and record.sip_code == int(final)
+    assert (record.ended_at - record.started_at).total_seconds() >= _prompt_seconds(prompt)
+
+
+def test_anonymous_rejection_lets_a_shown_number_ring(phones: Site) -> None:
+    site = phones
+    set_line_options(site, 1, anonymous_call_rejection=True)
+    register(site, 0)
+    target = _phone(site, 1)
+    _passes(_call(site, 1).start(), target)
+
+
+def test_an_incoming_blacklist_refuses_the_caller(phones: Site) -> None:
+    site = phones
+    _screen(site, 1, ScreenDirection.INCOMING, ScreenListKind.BLACKLIST, site.lines[0].number)
+    set_voicemail(site, 1, active=False)
+    register(site, 0)
+    register(site, 1)
+    _refused(site, 1, "603")
+
+
+def test_an_incoming_whitelist_lets_its_numbers_through(phones: Site) -> None:
+    site = phones
+    _screen(site, 1, ScreenDirection.INCOMING, ScreenListKind.WHITELIST, site.lines[0].number)
+    register(site, 0)
+    target = _phone(site, 1)
+    _passes(_call(site, 1).start(), target)
+
+
+def test_an_outgoing_blacklist_bars_the_call_with_a_message(phones: Site) -> None:
+    site = phones
+    _screen(site, 0, ScreenDirection.OUTGOING, ScreenListKind.BLACKLIST, site.lines[1].number)
+    register(site, 0)
+    register(site, 1)
+    call = _refused(site, 1, "403")
+    assert received(call, "SIP/2.0 183")
+
+
+def test_the_display_number_is_what_the_callee_sees(phones: Site) -> None:
+    """Line 0 presents line 2's number (a number of its billing group) instead of its own."""
+    site = phones
+    set_line_options(site, 0, display_number=site.lines[2].number)
+    register(site, 0)
+    target = _phone(site, 1)
+    _passes(_call(site, 1).start(), target)
+    (invite,) = received(target, "INVITE")
+    assert f"sip:{site.lines[2].number}@{DOMAIN}" in invite.header("From")
+    assert f"sip:{site.lines[2].number}@{DOMAIN}" in invite.header("P-Asserted-Identity")
+    assert site.lines[0].number not in invite.header("From") + invite.header("P-Asserted-Identity")
+    (record,) = call_records(site, 1)
+    assert record.caller == site.lines[0].number  # the record keeps who called
