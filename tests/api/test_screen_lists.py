@@ -33,7 +33,7 @@ def test_entries_are_added_listed_and_deleted(client: TestClient, platform: Plat
     }
 
     line_id = platform.services.lines.get(alice.principal, alice.group, ALICE_LINE).id
-    incoming = platform.services.screen_lists.for_call(line_id, ScreenDirection.INCOMING)
+    incoming = platform.services.line_directory.screen_entries(line_id)
     assert not screened(incoming, "+33199000001", ScreenDirection.INCOMING)
     assert screened(incoming, None, ScreenDirection.INCOMING)
 

@@ -140,8 +140,8 @@ class DialPlan:
         calls emergency numbers only (star codes and its voicemail still answer: `#33*PIN#` unlocks it)."""
         settings = self._lines.settings(caller.line_id)
         decision = self._route(dialled, caller)
-        if isinstance(decision, ToOutside) and decision.number in EMERGENCY_NUMBERS:
-            return self._presented_as(decision, settings)
+        if isinstance(decision, ToOutside | NoRoute) and decision.number in EMERGENCY_NUMBERS:
+            return self._presented_as(decision, settings) if isinstance(decision, ToOutside) else decision
         if settings.lock_out_call and isinstance(decision, ToLine | ToOutside | NoRoute | Unassigned):
             return Barred(_number_of(decision), BarReason.LOCKED)
         if isinstance(decision, ToLine | ToOutside):

@@ -128,6 +128,7 @@ class LineOptionsService:
             else:
                 setattr(options, name, self._normalised(session, line, principal, name, value))
         _check_consistency(options)
+        _check_destinations(session, line, options, changes)
         now = self._clock.wall()
         for name, old in before.items():
             new = _shown(getattr(options, name))
@@ -205,6 +206,36 @@ def _check_consistency(options: LineOptions) -> None:
             raise InvalidInput("error.forward_number_required", f"{forward}_number")
     if options.lock_out_call and not options.lock_out_call_pin_hash:
         raise InvalidInput("error.pin_required", PIN_FIELD)
+
+
+def _check_destinations(session: Session, line: Line, options: LineOptions, changes: Mapping[str, Any]) -> None:
+    """A forward to a line (nature line), or to a line's voicemail (nature voicemail with a number), names a line
+    of the forwarding line's account, in any of its billing groups; a forward to a line never names the line
+    itself (its own voicemail is nature voicemail). Checked when a change names the destination or turns the
+    forward on, whoever makes it: the panel, the API, or a star code, which sets nature number or voicemail."""
+    for forward in FORWARDS:
+        names = {f"{forward}_number", f"{forward}_nature"}
+        if not (names & changes.keys() or (forward in changes and getattr(options, forward))):
+            continue
+        nature = getattr(options, f"{forward}_nature")
+        number = getattr(options, f"{forward}_number")
+        if nature == ForwardNature.NUMBER or not number:
+            continue
+        field = f"{forward}_number"
+        if nature == ForwardNature.LINE and number == line.number:
+            raise InvalidInput("error.forward_line_itself", field)
+        if number != line.number and not _account_line(session, line, number):
+            raise InvalidInput("error.forward_line_not_in_account", field, number=number)
+
+
+def _account_line(session: Session, line: Line, number: str) -> bool:
+    """Whether a line of `line`'s account, in any of its billing groups, holds `number`."""
+    found = session.scalar(
+        select(Line.id)
+        .join(BillingGroup, Line.billing_group_id == BillingGroup.id)
+        .where(Line.number == number, BillingGroup.account_id == line.billing_group.account_id)
+    )
+    return found is not None
 
 
 def _shown(value: Any) -> str:
