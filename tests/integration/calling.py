@@ -64,18 +64,27 @@ def _update(site: Site, statement: Any) -> None:
     platform.db.dispose()
 
 
-def caller(site: Site, scenario: str, dialled: str, **options: object) -> Sipp:
-    """Line 0's phone, about to play `scenario` towards `dialled` (a sipp -sf scenario of tests/sipp)."""
-    users = users_file(site.work_dir / "line0", [site.lines[0]])
+def caller(site: Site, scenario: str, dialled: str, line: int = 0, **options: object) -> Sipp:
+    """Line `line`'s phone (0 by default), about to play `scenario` towards `dialled` (a sipp -sf scenario of
+    tests/sipp)."""
+    users = users_file(site.work_dir / f"line{line}", [site.lines[line]])
     return Sipp(
         scenario,
         site.server.sip_port,
         users.parent,
         users,
         keys={"dialled": dialled},
-        extra=["-auth_uri", f"{dialled}@{site.lines[0].domain}"],
+        extra=["-auth_uri", f"{dialled}@{site.lines[line].domain}"],
         **options,  # type: ignore[arg-type]
     )
+
+
+def dial_code(site: Site, code: str) -> None:
+    """Line 0's phone dials a star code (`*33*1234#`): the node answers, speaks, and hangs up."""
+    call = caller(site, "call_uac_answered_by_node", code.replace("#", "%23"), timeout_s=30)
+    call.extra += ["-mp", str(free_port())]
+    run = call.run()
+    assert run.all_passed, run.output
 
 
 def voicemail_caller(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.calling import call_records, caller, place_call, register
+from tests.integration.calling import call_records, caller, place_call, received, register
 from tests.integration.conftest import Site
 from tests.peers.tonalite_server import ACCOUNT_LOGIN, ACCOUNT_PASSWORD
 from tonalite.services.abbreviated_numbers import AbbreviatedEntry, AbbreviatedList
@@ -32,9 +32,16 @@ def test_a_short_number_rings_its_destination(phones: Site, short: str) -> None:
     assert (record.caller, record.callee) == (site.lines[0].number, site.lines[1].number)
 
 
-def test_a_short_number_nobody_defined_gets_404(phones: Site) -> None:
+def test_a_short_number_nobody_defined_gets_a_spoken_message_then_404(phones: Site) -> None:
+    """"The number you have dialled is not assigned", as early media (183 with the node's SDP), then 404."""
     site = phones
     _define(site, "7001", site.lines[1].number)
     register(site, 0)
-    refused = caller(site, "call_refused", "7999", substitutions={"FINAL": "404"}).run()
+    call = caller(site, "call_refused", "7999", substitutions={"FINAL": "404"})
+    call.extra += ["-trace_msg"]
+    refused = call.run()
     assert refused.all_passed, refused.output
+    (progress,) = received(call, "SIP/2.0 183")
+    assert progress.header("Content-Type") == "application/sdp"
+    (record,) = call_records(site, 1)
+    assert (record.callee, record.sip_code) == ("7999", 404)

@@ -98,7 +98,9 @@ def _refused(site: Site, index: int, final: str) -> Sipp:
 
 def _prompt_seconds(prompt: str) -> float:
     with wave.open(str(prompt_path("fr", prompt))) as audio:
-        return audio.getnframes() / audio.getframerate()
+        frames: int = audio.getnframes()
+        rate: int = audio.getframerate()
+    return frames / rate
 
 
 def _screen(site: Site, index: int, direction: ScreenDirection, kind: ScreenListKind, number: str) -> None:

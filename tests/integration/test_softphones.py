@@ -33,14 +33,6 @@ ACTIVE_RMS = 0.01  # of full scale
 RECORD_TIMEOUT_S = 5.0
 
 
-@pytest.fixture
-def md5_site(sqlite_template: Path, tmp_path: Path) -> Iterator[Site]:
-    """The server offering MD5 only. baresip 1.0 (libre 1.1) gives up on a 401/407 as soon as one of its
-    challenges names an algorithm other than MD5 ("Function not implemented"), whatever their order; so
-    neither the shipped SHA-256,MD5 offer nor MD5,SHA-256 lets it register."""
-    yield from _site(sqlite_template, tmp_path, {"TONALITE_SIP_DIGEST_ALGORITHMS": "MD5"})
-
-
 @dataclass(frozen=True, slots=True)
 class Heard:
     """What a recording holds: its length, its loudest frequency, how much of its energy is near a tone,

@@ -1,6 +1,6 @@
 """Calls to and from the public network through a carrier trunk, driven by sipp against `tonalite serve`.
 
-sipp plays the carrier on 127.0.0.3 (it sends from there and listens there), a stranger on 127.0.0.2, and the
+sipp plays the carrier (tests.integration.carrier), a stranger on 127.0.0.2, and the
 lines' phones on 127.0.0.1 as in test_calls.py; the far end of every call checks the caller it is presented.
 The trunk is added while the server runs: the server reads trunks at every call.
 """
@@ -10,108 +10,43 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
 from tests.integration.calling import call_records, caller, national, register, set_line_options
+from tests.integration.carrier import (
+    CARRIER_HOST,
+    OUTSIDE_NUMBER,
+    STRANGER_HOST,
+    TRUNK_PASSWORD,
+    TRUNK_USERNAME,
+    Carrier,
+    answered_call,
+    identity,
+    open_carrier,
+    received_invites,
+)
 from tests.integration.conftest import Site
 from tests.peers.sipp import Sipp
-from tests.peers.tonalite_server import DOMAIN, free_port
+from tests.peers.tonalite_server import free_port
 from tonalite.store.models import CallDirection, CallRecord, CallResult
 
-CARRIER_HOST = "127.0.0.3"
-STRANGER_HOST = "127.0.0.2"
-OUTSIDE_NUMBER = "+33612345678"
-TRUNK_USERNAME = "tonalite-trunk"
-TRUNK_PASSWORD = "carrier secret"  # a space: the password is used as given
 UNRESOLVED_WITHIN_S = 10.0
 """A name that does not resolve fails the call within the lookup's bound (5 s) and a sipp start, well short
 of Timer B (32 s), which a datagram sent nowhere would wait for."""
 
 
-@dataclass
-class Carrier:
-    site: Site
-    port: int
-    """Where the carrier's sipp listens on CARRIER_HOST."""
-
-    def far_end(self, scenario: str, **substitutions: str) -> Sipp:
-        """The carrier's side of a call out, listening on the trunk's address and port."""
-        return Sipp(
-            scenario,
-            self.site.server.sip_port,
-            self.site.work_dir / "carrier",
-            local_port=self.port,
-            substitutions=substitutions,
-            extra=["-i", CARRIER_HOST, "-trace_msg"],
-        )
-
-    def caller(self, scenario: str, dialled: str, host: str = CARRIER_HOST, **substitutions: str) -> Sipp:
-        """A call in from `host` (the carrier's address, or another)."""
-        return Sipp(
-            scenario,
-            self.site.server.sip_port,
-            self.site.work_dir / "carrier",
-            keys={"dialled": dialled},
-            substitutions=substitutions,
-            extra=["-i", host],
-        )
-
-
 @pytest.fixture
-def carrier(site: Site) -> Iterator[Carrier]:
-    for directory in ("line0", "line1", "line2", "carrier"):
-        (site.work_dir / directory).mkdir()
-    port = free_port()
-    platform = site.server.platform
-    platform.services.trunks.add(
-        "carrier",
-        CARRIER_HOST,
-        port=port,
-        username=TRUNK_USERNAME,
-        password=TRUNK_PASSWORD,
-        source_addresses=[CARRIER_HOST],
-        prefixes=["+33"],
-    )
-    platform.db.dispose()
-    yield Carrier(site, port)
-
-
-def _identity(number: str) -> str:
-    """A regular expression for `sip:NUMBER@<platform domain>>`, as From and P-Asserted-Identity carry it."""
-    return re.escape(f"sip:{number}@{DOMAIN}>")
+def carrier(site: Site) -> Carrier:
+    return open_carrier(site)
 
 
 def _phone(site: Site, index: int, port: int, caller_number: str) -> Sipp:
     """Line `index`'s phone, registered from `port`: it answers a call that presents `caller_number`."""
-    substitutions = {"REQUEST_URI": r"sip:[^ ]+", "CALLER": _identity(caller_number)}
+    substitutions = {"REQUEST_URI": r"sip:[^ ]+", "CALLER": identity(caller_number)}
     return Sipp(
         "trunk_uas", site.server.sip_port, site.work_dir / f"line{index}", local_port=port, substitutions=substitutions
     )
-
-
-def _received_invites(far_end: Sipp) -> list[dict[str, str]]:
-    """The INVITEs sipp received (from its -trace_msg log): the request line as `uri`, and the headers."""
-    invites = []
-    for block in re.findall(
-        r"^INVITE .*?(?=\r?\n\r?\n)", far_end.messages_log.read_text(errors="replace"), re.M | re.S
-    ):
-        start, *lines = block.splitlines()
-        headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
-        invites.append({"uri": start.split()[1], **headers})
-    return invites
-
-
-def _answered_call(site: Site, caller: Sipp, far_end: Sipp) -> CallRecord:
-    """Run a call between two sipp peers (the far end already started): both must pass; its one record."""
-    placed = caller.run()
-    answered = far_end.finish()
-    assert placed.all_passed, placed.output
-    assert answered.all_passed, answered.output
-    (record,) = call_records(site, 1)
-    return record
 
 
 def _summary(record: CallRecord) -> tuple[CallDirection, str, str, CallResult | None, int | None]:
@@ -128,9 +63,9 @@ def test_a_line_calls_an_outside_number_through_the_trunk(carrier: Carrier) -> N
     far_end = carrier.far_end(
         "trunk_uas",
         REQUEST_URI=re.escape(f"sip:{OUTSIDE_NUMBER}@{CARRIER_HOST}:{carrier.port}"),
-        CALLER=_identity(site.lines[0].number),
+        CALLER=identity(site.lines[0].number),
     ).start()
-    record = _answered_call(site, caller(site, "call_uac", "0612345678"), far_end)
+    record = answered_call(site, caller(site, "call_uac", "0612345678"), far_end)
     line = site.lines[0].number
     assert _summary(record) == (CallDirection.OUTGOING, line, OUTSIDE_NUMBER, CallResult.ANSWERED, 200)
     assert record.callee_line_id is None
@@ -146,12 +81,12 @@ def test_a_hidden_number_reaches_the_carrier_asserted_with_privacy(carrier: Carr
     far_end = carrier.far_end(
         "trunk_uas",
         REQUEST_URI=re.escape(f"sip:{OUTSIDE_NUMBER}@{CARRIER_HOST}:{carrier.port}"),
-        CALLER=rf"(sip:anonymous@anonymous\.invalid>|{_identity(line)})",
+        CALLER=rf"(sip:anonymous@anonymous\.invalid>|{identity(line)})",
     ).start()
-    _answered_call(site, caller(site, "call_uac", "0612345678"), far_end)
-    (invite,) = _received_invites(far_end)
+    answered_call(site, caller(site, "call_uac", "0612345678"), far_end)
+    (invite,) = received_invites(far_end)
     assert invite["from"].startswith('"Anonymous" <sip:anonymous@anonymous.invalid>')
-    assert re.search(_identity(line), invite["p-asserted-identity"])
+    assert re.search(identity(line), invite["p-asserted-identity"])
     assert invite["privacy"] == "id"
 
 
@@ -169,9 +104,9 @@ def test_a_trunk_that_challenges_the_call_gets_the_digest_answer_once(carrier: C
     site = carrier.site
     register(site, 0)
     far_end = carrier.far_end("trunk_uas_challenge", USERNAME=TRUNK_USERNAME).start()
-    record = _answered_call(site, caller(site, "call_uac", OUTSIDE_NUMBER), far_end)
+    record = answered_call(site, caller(site, "call_uac", OUTSIDE_NUMBER), far_end)
     assert record.result == CallResult.ANSWERED
-    first, second = _received_invites(far_end)
+    first, second = received_invites(far_end)
     assert (first["call-id"], first["from"]) == (second["call-id"], second["from"])
     assert (first["cseq"], second["cseq"]) == ("1 INVITE", "2 INVITE")
     assert "proxy-authorization" not in first
@@ -218,11 +153,11 @@ def test_a_trunk_named_by_its_host_name_is_reached_over_udp(carrier: Carrier) ->
         local_port=port,
         substitutions={
             "REQUEST_URI": re.escape(f"sip:+442079460000@localhost:{port}"),
-            "CALLER": _identity(site.lines[0].number),
+            "CALLER": identity(site.lines[0].number),
         },
         extra=["-i", "127.0.0.1"],
     ).start()
-    record = _answered_call(site, caller(site, "call_uac", "00442079460000"), far_end)
+    record = answered_call(site, caller(site, "call_uac", "00442079460000"), far_end)
     assert (record.result, record.callee) == (CallResult.ANSWERED, "+442079460000")
 
 
@@ -245,7 +180,7 @@ def test_a_call_from_the_carrier_rings_the_line_that_holds_the_number(carrier: C
     callee_port = register(site, 1)
     phone = _phone(site, 1, callee_port, caller_number=OUTSIDE_NUMBER).start()
     # The carrier writes the number in E.164 without its +, as many do.
-    record = _answered_call(site, carrier.caller("trunk_uac", site.lines[1].number.removeprefix("+")), phone)
+    record = answered_call(site, carrier.caller("trunk_uac", site.lines[1].number.removeprefix("+")), phone)
     line = site.lines[1].number
     assert _summary(record) == (CallDirection.INCOMING, OUTSIDE_NUMBER, line, CallResult.ANSWERED, 200)
     assert (record.caller_line_id, record.billing_group_id) == (None, site.group_id)
@@ -274,6 +209,6 @@ def test_a_phone_at_a_trunk_address_is_still_challenged_as_a_phone(carrier: Carr
     register(site, 0)
     callee_port = register(site, 1)
     callee = _phone(site, 1, callee_port, caller_number=site.lines[0].number).start()
-    record = _answered_call(site, caller(site, "call_uac", national(site.lines[1])), callee)
+    record = answered_call(site, caller(site, "call_uac", national(site.lines[1])), callee)
     lines = (site.lines[0].number, site.lines[1].number)
     assert _summary(record) == (CallDirection.INTERNAL, *lines, CallResult.ANSWERED, 200)

@@ -394,8 +394,12 @@ class B2bua:
             call = Call(caller.number, decision.number, now, caller, None, CallDirection.OUTGOING, caller.display_name)
             self._refuse(event, call, 404, "No Route to Destination")
         else:  # Barred, Unassigned: said to the caller, in its account's language
-            call = Call(caller.number, dialled, now, caller, None, CallDirection.OUTGOING, caller.display_name)
-            prompt, status = UNASSIGNED if isinstance(decision, Unassigned) else BARRED[decision.reason]
+            callee, (prompt, status) = (
+                (dialled, UNASSIGNED)
+                if isinstance(decision, Unassigned)
+                else (decision.number, BARRED[decision.reason])
+            )
+            call = Call(caller.number, callee, now, caller, None, CallDirection.OUTGOING, caller.display_name)
             self._announce(self._new_bridge(event, call), caller, prompt, status)
 
     def _call_from_trunk(self, event: IncomingRequest) -> None:
