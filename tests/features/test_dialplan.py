@@ -48,6 +48,8 @@ from tonalite.services.trunks import CarrierTrunk
 from tonalite.store.models import ChangeOrigin, ForwardNature, ScreenDirection, ScreenListKind
 
 COLLEAGUE = "+33999001235"
+BRANCH = "+33999001236"
+"""A line of Alice's account in another billing group."""
 """Another line of Alice's billing group."""
 FREE = "+33999009000"
 """A number of the platform's inventory that no line holds."""
@@ -331,7 +333,7 @@ FORWARDS: list[Any] = [
         (),
         [
             (COLLEAGUE, lambda w: ToLine(w.line(COLLEAGUE))),
-            (BOB_LINE, lambda w: ToLine(w.line(BOB_LINE))),
+            (BOB_LINE, lambda w: ToLine(w.line(BOB_LINE), outgoing=True)),  # another account's line
             (MOBILE, lambda w: ToOutside(MOBILE, w.trunk)),
             (FREE, just(Unassigned(FREE))),
         ],
@@ -342,7 +344,8 @@ FORWARDS: list[Any] = [
         (),
         [
             (MOBILE, just(Barred(MOBILE, BarReason.LOCKED))),
-            (COLLEAGUE, lambda w: ToLine(w.line(COLLEAGUE))),  # a line of the platform is no outgoing call
+            (COLLEAGUE, lambda w: ToLine(w.line(COLLEAGUE))),  # a line of the account is no outgoing call
+            (BOB_LINE, just(Barred(BOB_LINE, BarReason.LOCKED))),  # another account's is
             (FREE, just(Unassigned(FREE))),
         ],
         id="locked",
@@ -363,7 +366,8 @@ FORWARDS: list[Any] = [
         [
             (MOBILE, just(Barred(MOBILE, BarReason.SCREENED))),
             (PREMIUM, lambda w: ToOutside(PREMIUM, w.trunk)),
-            (BOB_LINE, lambda w: ToLine(w.line(BOB_LINE))),
+            (BOB_LINE, just(Barred(BOB_LINE, BarReason.SCREENED))),
+            (COLLEAGUE, lambda w: ToLine(w.line(COLLEAGUE))),
         ],
         id="outgoing-whitelist",
     ),
@@ -384,6 +388,15 @@ def test_where_a_forward_goes(
     alice = world.line(ALICE_LINE)
     routed = {number: world.plan.route_forward(number, alice) for number in (n for n, _ in forwards)}
     assert routed == {number: expected(world) for number, expected in forwards}
+
+
+def test_a_forward_to_another_billing_group_of_the_account_stays_inside(world: World) -> None:
+    """An account's lines in its other billing groups are its own: no outgoing call, no barring."""
+    services = world.platform.services
+    branch = services.billing_groups.create(world.alice.principal.account_id, "Agence").id
+    services.lines.create(branch, BRANCH, "Agence")
+    world.set_up(LOCKED)
+    assert world.plan.route_forward(BRANCH, world.line(ALICE_LINE)) == ToLine(world.line(BRANCH))
 
 
 def test_a_forward_out_without_a_trunk_has_no_route(world: World) -> None:

@@ -482,22 +482,26 @@ class B2bua:
             self._reach_line(bridge, line, Situation.NO_REPLY)
 
     def _forward(self, bridge: _Bridge, line: SipLine, forward: ForwardTo) -> None:
-        """The call leaves `line` for the forward's number: another line, whose options decide in turn, or an
-        outside number through a trunk, called as an outgoing call of `line` (it occupies one of its calls, and
-        its lock and outgoing screen list apply). A forward that cannot go on ends on `line`'s voicemail, or
-        the caller hears why."""
+        """The call leaves `line` for the forward's number: another line, whose options decide in turn; out of
+        `line`'s account (a trunk, another account's line), it is an outgoing call of `line`: it occupies one of
+        its calls, and its lock and outgoing screen list apply. A forward that cannot go on ends on `line`'s
+        voicemail, or the caller hears why."""
         bridge.forwarded_through = (*bridge.forwarded_through, line.number)
         bridge.diversions.insert(0, (line.number, forward.reason))
         self._release(bridge, line.line_id)
         target = self._dial_plan.route_forward(forward.number, line)
-        if isinstance(target, ToLine):
+        if isinstance(target, ToLine) and not target.outgoing:
             self._reach_line(bridge, target.line)
             return
-        if isinstance(target, ToOutside) and self._calls_per_line.get(line.line_id, 0) < line.simultaneous_calls:
+        outgoing = isinstance(target, ToLine | ToOutside)
+        if outgoing and self._calls_per_line.get(line.line_id, 0) < line.simultaneous_calls:
             self._occupy(bridge, line.line_id)
-            self._dial_out(bridge, target.number, target.trunk)
+            if isinstance(target, ToLine):
+                self._reach_line(bridge, target.line)
+            elif isinstance(target, ToOutside):
+                self._dial_out(bridge, target.number, target.trunk)
             return
-        status = 486 if isinstance(target, ToOutside) else 403 if isinstance(target, Barred) else 404
+        status = 486 if outgoing else 403 if isinstance(target, Barred) else 404
         log.info("call %s: the forward of %s cannot go on (%s)", bridge.call.id, line.number, status)
         self._to_voicemail(bridge, line, status)
 

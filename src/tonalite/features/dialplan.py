@@ -42,6 +42,8 @@ class ToLine:
     """The caller's number shown or hidden for this call only (3652/3651), else as the caller's line says."""
     display_number: str = ""
     """The number the caller's line presents instead of its own (displayNumber); empty: its own."""
+    outgoing: bool = False
+    """A forward to a line of another account: an outgoing call of the forwarding line, as one off the platform."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +153,15 @@ class DialPlan:
         return decision
 
     def route_forward(self, number: str, line: SipLine) -> Forwarded:
-        """Where a forward of `line` to `number` goes: to another line, or out through a trunk as an outgoing
-        call of `line`, which its lock and its outgoing screen list may bar."""
+        """Where a forward of `line` to `number` goes: to another line of its account, or out of the account (a
+        trunk, or another account's line) as an outgoing call of `line`, which its lock and its outgoing screen
+        list may bar."""
         decision = self._to_number(number)
-        if not isinstance(decision, ToOutside):
+        if isinstance(decision, ToLine):
+            if self._lines.same_account(line, decision.line):
+                return decision
+            decision = replace(decision, outgoing=True)
+        if not isinstance(decision, ToLine | ToOutside):
             return decision
         settings = self._lines.settings(line.line_id)
         if settings.lock_out_call:

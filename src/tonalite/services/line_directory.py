@@ -9,6 +9,7 @@ from sqlalchemy import Integer, String, bindparam, cast, func, select
 from tonalite.redaction import repr_without
 from tonalite.store.database import Database, DriverStatement
 from tonalite.store.models import (
+    BillingGroup,
     ForwardNature,
     Line,
     LineOptions,
@@ -132,6 +133,16 @@ _SCREEN = select(
 ).where(ScreenListEntry.line_id == bindparam("key"))
 
 
+_SAME_ACCOUNT = (
+    select(BillingGroup.id)
+    .where(BillingGroup.id == bindparam("group"))
+    .where(
+        BillingGroup.account_id
+        == select(BillingGroup.account_id).where(BillingGroup.id == bindparam("other")).scalar_subquery()
+    )
+)
+
+
 _BY_USERNAME = select(*_COLUMNS).where(Line.sip_username == bindparam("key"))
 _BY_NUMBER = select(*_COLUMNS).where(Line.number == bindparam("key"))
 _HELD = select(PlatformNumber.id).where(PlatformNumber.number == bindparam("key"))
@@ -153,6 +164,7 @@ class LineDirectory:
         self._held = DriverStatement.compile(_HELD, dialect, ["key"])
         self._settings = DriverStatement.compile(_SETTINGS, dialect, ["key"])
         self._screen = DriverStatement.compile(_SCREEN, dialect, ["key"])
+        self._same_account = DriverStatement.compile(_SAME_ACCOUNT, dialect, ["group", "other"])
 
     def by_username(self, username: str) -> SipLine | None:
         return self._line(self._by_username, username)
@@ -175,6 +187,12 @@ class LineDirectory:
         ]
         values[-2:] = [bool(row[-2]), int(row[-1])]
         return LineSettings._make(values)
+
+    def same_account(self, one: SipLine, other: SipLine) -> bool:
+        """Whether two lines belong to one account (in any of its billing groups)."""
+        if one.billing_group_id == other.billing_group_id:
+            return True
+        return self._connections.first(self._same_account, (one.billing_group_id, other.billing_group_id)) is not None
 
     def screen_entries(self, line_id: int) -> tuple[ScreenEntry, ...]:
         """The line's screen lists, both directions (features.screening.screened reads them)."""
