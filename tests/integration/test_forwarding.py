@@ -191,18 +191,34 @@ def test_a_busy_forward_takes_the_call_a_line_at_its_limit_cannot(phones: Site) 
     assert "reason=user-busy" in _diversion(target)
 
 
-def test_call_waiting_off_makes_a_line_in_a_call_busy(phones: Site) -> None:
-    """Line 1 may take two calls but has call waiting off: while one rings, the next is busy (486)."""
+@pytest.mark.parametrize("call_waiting", [True, False])
+def test_call_waiting_lets_a_second_call_ring_or_makes_the_line_busy(phones: Site, call_waiting: bool) -> None:
+    """Line 1 may take two calls. While one rings: with call waiting, the next rings too (its phone gets both
+    INVITEs); without, the next is busy (486)."""
     site = phones
     set_voicemail(site, 1, active=False)
-    set_line_options(site, 1, call_waiting=False)
+    set_line_options(site, 1, call_waiting=call_waiting)
     register(site, 0)
-    ringing = _phone(site, 1, "call_uas_ring")
+    ringing = Sipp(
+        "call_uas_ring",
+        site.server.sip_port,
+        site.work_dir / "line1",
+        local_port=register(site, 1),
+        calls=2 if call_waiting else 1,
+        extra=["-trace_msg"],
+    ).start()
     first = caller(site, "call_uac_cancel", national(site.lines[1]), local_port=free_port())
     first.extra += ["-d", "4000", "-trace_msg"]
     first.start().wait_for_message("SIP/2.0 180")
-    _refused(site, 1, "486")
+    if call_waiting:
+        second = caller(site, "call_uac_cancel", national(site.lines[1]), local_port=free_port())
+        second.extra += ["-trace_msg"]
+        _passes(second.start())
+        assert received(second, "SIP/2.0 180")
+    else:
+        _refused(site, 1, "486")
     _passes(first, ringing)
+    assert len(received(ringing, "INVITE")) == (2 if call_waiting else 1)
 
 
 def test_a_backup_forward_takes_the_call_of_a_line_not_registered(phones: Site) -> None:
