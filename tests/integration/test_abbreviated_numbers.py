@@ -33,7 +33,7 @@ def test_a_short_number_rings_its_destination(phones: Site, short: str) -> None:
 
 
 def test_a_short_number_nobody_defined_gets_a_spoken_message_then_404(phones: Site) -> None:
-    """"The number you have dialled is not assigned", as early media (183 with the node's SDP), then 404."""
+    """The spoken "number not assigned", as early media (183 with the node's SDP), then 404."""
     site = phones
     _define(site, "7001", site.lines[1].number)
     register(site, 0)
