@@ -27,7 +27,7 @@ def test_a_short_number_rings_its_destination(phones: Site, short: str) -> None:
     else:
         _define(site, short, site.lines[1].number, line_number=site.lines[0].number)
     register(site, 0)
-    place_call(site, "call_uac", "uas", register(site, 1), dialled=short)
+    place_call(site, "call_uac", "call_uas", register(site, 1), dialled=short)
     (record,) = call_records(site, 1)
     assert (record.caller, record.callee) == (site.lines[0].number, site.lines[1].number)
 

@@ -14,7 +14,7 @@ HIDDEN_FROM = '"Anonymous" <sip:anonymous@anonymous.invalid>'
 
 def _invite_seen_by_line_1(site: Site, dialled: str) -> dict[str, str]:
     callee = Sipp(
-        "uas", site.server.sip_port, site.work_dir / "line1", local_port=register(site, 1), extra=["-trace_msg"]
+        "call_uas", site.server.sip_port, site.work_dir / "line1", local_port=register(site, 1), extra=["-trace_msg"]
     ).start()
     placed = caller(site, "call_uac", dialled).run()
     answered = callee.finish()

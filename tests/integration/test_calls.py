@@ -26,7 +26,7 @@ from tonalite.store.models import VoicemailMessage
 def test_a_line_calls_another_line(phones: Site) -> None:
     site = phones
     register(site, 0)
-    place_call(site, "call_uac", "uas", register(site, 1))
+    place_call(site, "call_uac", "call_uas", register(site, 1))
     (record,) = call_records(site, 1)
     assert (record.caller, record.callee) == (site.lines[0].number, site.lines[1].number)
     assert record.result is not None and record.result.value == "answered"
@@ -86,7 +86,7 @@ def test_a_thousand_calls_at_fifty_per_second(phones: Site) -> None:
     callee_port = register(site, 1)
     calls = 1000
     callee = Sipp(
-        "uas", site.server.sip_port, site.work_dir / "line1", calls=calls, local_port=callee_port, timeout_s=60
+        "call_uas", site.server.sip_port, site.work_dir / "line1", calls=calls, local_port=callee_port, timeout_s=60
     ).start()
     placed = caller(site, "call_uac", national(site.lines[1]), calls=calls, rate=50, timeout_s=60).run()
     answered = callee.finish()
@@ -101,7 +101,7 @@ def test_a_phone_registered_before_a_restart_still_gets_calls(phones: Site) -> N
     assert site.server.stop() == 0
     site.server.start()
     register(site, 0)
-    place_call(site, "call_uac", "uas", callee_port)
+    place_call(site, "call_uac", "call_uas", callee_port)
 
 
 def test_hold_is_relayed_in_a_re_invite(phones: Site) -> None:

@@ -33,7 +33,7 @@ def _call(site: Site, phone_host: str) -> tuple[SessionDescription, SessionDescr
     register(site, 0)
     callee_media, caller_media = free_port(), free_port()
     callee = Sipp(
-        "uas",
+        "call_uas",
         site.server.sip_port,
         site.work_dir / "line1",
         local_port=register(site, 1),

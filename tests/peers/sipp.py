@@ -40,7 +40,7 @@ def users_file(directory: Path, users: list[LineCredentials] | list[tuple[str, s
 
 @dataclass
 class Sipp:
-    """One sipp process: a scenario of tests/sipp (or a built-in one such as `uas`), bounded in time.
+    """One sipp process: a scenario of tests/sipp (or one built into sipp), bounded in time.
 
     `local_port` is the phone's own port, part of the Contact it registers: give the same one to the runs
     that play one phone (register, then answer calls), or a free one is taken. `substitutions` replace
