@@ -8,10 +8,11 @@ import io
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import exc, insert
+from sqlalchemy import exc, false, insert, select
 
 from tests.api.customers import Customer, open_account
 from tonalite.app import Platform
+from tonalite.services import abbreviated_numbers
 from tonalite.services.abbreviated_numbers import (
     MAX_IMPORT_BYTES,
     MAX_IMPORT_ROWS,
@@ -369,3 +370,22 @@ def test_the_lookup_probes_indexes_only(platform: Platform) -> None:
     searches = [step for step in plan if step.startswith(("SEARCH", "SCAN"))]
     assert len(searches) == 2, plan
     assert all(step.startswith("SEARCH abbreviated_numbers USING INDEX") for step in searches), plan
+
+
+def test_two_adds_of_one_number_at_once_leave_one_and_a_conflict(
+    monkeypatch: pytest.MonkeyPatch, service: AbbreviatedNumberService, alice: Customer
+) -> None:
+    """The second add passed its check before the first was written: the unique index refuses it, 409 (not
+    500); an import crossing an add the same way saves nothing and says so."""
+    group = AbbreviatedList(alice.group)
+    service.add(alice.principal, group, AbbreviatedEntry("7001", "0199001001", "Dupont", "Jean"))
+    monkeypatch.setattr(abbreviated_numbers, "_in_list_of", lambda *_: None)
+    with pytest.raises(Conflict) as taken:
+        service.add(alice.principal, group, AbbreviatedEntry("7001", "0199001002", "Martin", ""))
+    assert taken.value.message_id == "error.abbreviated.short_number_taken"
+    monkeypatch.setattr(abbreviated_numbers, "_in_list", lambda *_: select(AbbreviatedNumber).where(false()))
+    with pytest.raises(Conflict) as changed:
+        service.import_csv(alice.principal, group, b"7002,0199001002\n7001,0199001003\n")
+    assert changed.value.message_id == "error.abbreviated.import_conflict"
+    monkeypatch.undo()
+    assert _rows(service, alice, group) == [("7001", "+33199001001", "Dupont", "Jean")]

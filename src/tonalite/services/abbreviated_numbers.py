@@ -14,6 +14,7 @@ import io
 from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tonalite.services.billing_groups import owned_group
@@ -127,15 +128,19 @@ class AbbreviatedNumberService:
             return _found(session, principal, where, short_number)
 
     def add(self, principal: Principal, where: AbbreviatedList, entry: AbbreviatedEntry) -> AbbreviatedNumber:
-        """Conflict if the list holds the short number already."""
-        with self._db.session() as session:
-            group_id, line_id = _owner(session, principal, where)
-            checked = _checked(entry, where, principal.country)
-            if _in_list_of(session, group_id, line_id, checked.short_number) is not None:
-                raise Conflict("error.abbreviated.short_number_taken", SHORT_FIELD, short=checked.short_number)
-            stored = AbbreviatedNumber(billing_group_id=group_id, line_id=line_id, **asdict(checked))
-            session.add(stored)
-            return stored
+        """Conflict if the list holds the short number already, or someone added it meanwhile (the unique index
+        refuses the second of two adds at once)."""
+        try:
+            with self._db.session() as session:
+                group_id, line_id = _owner(session, principal, where)
+                checked = _checked(entry, where, principal.country)
+                if _in_list_of(session, group_id, line_id, checked.short_number) is not None:
+                    raise _taken(checked.short_number)
+                stored = AbbreviatedNumber(billing_group_id=group_id, line_id=line_id, **asdict(checked))
+                session.add(stored)
+        except IntegrityError:
+            raise _taken(entry.short_number.strip()) from None
+        return stored
 
     def update(self, principal: Principal, where: AbbreviatedList, entry: AbbreviatedEntry) -> AbbreviatedNumber:
         """Change the destination and names of the list's number `entry.short_number` (NotFound if none)."""
@@ -160,6 +165,12 @@ class AbbreviatedNumberService:
         edited, can be imported back). Every row is checked: the good ones are saved together, the others
         reported with their line and reason and left out whole; a short number repeated in the file is reported
         at its second row. A file over the size or row limits, or not CSV text, changes nothing."""
+        try:
+            return self._import(principal, where, data)
+        except IntegrityError:  # a number added to the list between the read and the write: nothing is saved
+            raise Conflict("error.abbreviated.import_conflict", "file") from None
+
+    def _import(self, principal: Principal, where: AbbreviatedList, data: bytes) -> ImportReport:
         with self._db.session() as session:
             group_id, line_id = _owner(session, principal, where)
             good, rejected = _checked_rows(_csv_rows(data), where, principal.country)
@@ -187,6 +198,10 @@ class AbbreviatedNumberService:
             destination = "00" + row.destination_number.removeprefix("+")
             writer.writerow([row.short_number, destination, _inert(row.surname), _inert(row.name)])
         return buffer.getvalue()
+
+
+def _taken(short_number: str) -> Conflict:
+    return Conflict("error.abbreviated.short_number_taken", SHORT_FIELD, short=short_number)
 
 
 def _owner(session: Session, principal: Principal, where: AbbreviatedList) -> tuple[int, int | None]:
