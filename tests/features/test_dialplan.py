@@ -584,3 +584,13 @@ def test_two_lines_forwarding_to_each_other_stop_at_the_second(world: World) -> 
     assert isinstance(first, ForwardTo) and first == ForwardTo(COLLEAGUE, ForwardReason.UNCONDITIONAL)
     assert world.plan.route_forward(first.number, alice) == ToLine(colleague)
     assert world.plan.at_line(colleague, IDLE, BOB_LINE, [ALICE_LINE]) == ToVoicemail(COLLEAGUE)
+
+
+def test_a_forwards_voicemail_is_a_box_of_the_account_or_the_lines_own(world: World) -> None:
+    """A forward to a voicemail names a line of the account; one that has changed hands since (here, another
+    account's line) leaves the message in the forwarding line's own box, never in a stranger's."""
+    alice, colleague = world.line(ALICE_LINE), world.line(COLLEAGUE)
+    assert world.plan.box_line(COLLEAGUE, alice) == colleague
+    assert world.plan.box_line(ALICE_LINE, alice) == alice
+    assert world.plan.box_line(BOB_LINE, alice) == alice
+    assert world.plan.box_line(FREE, alice) == alice

@@ -450,8 +450,7 @@ class B2bua:
         if isinstance(decision, ForwardTo):
             self._forward(bridge, line, decision)
         elif isinstance(decision, ToVoicemail):
-            box_line = line if decision.line == line.number else self._dial_plan.line(decision.line)
-            self._to_voicemail(bridge, box_line or line, status or 480)
+            self._to_voicemail(bridge, self._dial_plan.box_line(decision.line, line), status or 480)
         elif isinstance(decision, Announce):
             self._announce(bridge, line, decision.prompt, decision.status)
         else:

@@ -199,9 +199,14 @@ class DialPlan:
             forwarded_through=forwarded_through,
         )
 
-    def line(self, number: str) -> SipLine | None:
-        """The line that holds `number` (a forward's voicemail names its line by number)."""
-        return self._lines.by_number(number)
+    def box_line(self, number: str, forwarding: SipLine) -> SipLine:
+        """The line whose voicemail a forward of `forwarding` names by `number`: one of its account's lines (as
+        the options service checks when the forward is set: the line may have changed hands since), else
+        `forwarding` itself."""
+        if number == forwarding.number:
+            return forwarding
+        line = self._lines.by_number(number)
+        return line if line is not None and self._lines.same_account(forwarding, line) else forwarding
 
     def _route(self, dialled: str, caller: SipLine) -> Decision:
         if dialled == VOICEMAIL_SHORT_NUMBER:
