@@ -664,7 +664,7 @@ class B2bua:
                 return
             await application(MediaPort(media))
         except Exception:
-            log.exception("the voicemail failed on call %s", call.id)
+            log.exception("what the node answered call %s with failed", call.id)
         finally:
             if bridge.media is not None:
                 bridge.media.close()
