@@ -1,10 +1,12 @@
 """The back-to-back user agent: each call is two SIP dialogs, the caller's and the callee's, relayed.
 
 It turns what one side says into what the other side hears: provisional and final responses with their
-SDP, the ACK of the 2xx, BYE from either side, CANCEL, and in-dialog re-INVITE / UPDATE / INFO. It holds
-no feature logic: the dial plan decides where a call goes, the location service where a line's phone is.
-The caller sees only the platform's identity for the callee, and the callee sees the caller's line number
-(From and P-Asserted-Identity), never what the caller's phone wrote.
+SDP, the ACK of the 2xx, BYE from either side, CANCEL, and in-dialog re-INVITE / UPDATE / INFO. It decides
+nothing itself: the dial plan says where a call goes and, at a line, what the line's options make of it
+(features.forwarding: ring, forward, voicemail, an announcement, a refusal), asked again when the phone does not
+answer in time or refuses; the location service says where a line's phone is. The B2BUA carries it out. The
+caller sees only the platform's identity for the callee, and the callee sees the caller's line number (or its
+display number; From and P-Asserted-Identity), never what the caller's phone wrote.
 
 Calls to and from the public network go through carrier trunks with the same machinery: a call out is a
 callee leg towards the trunk (which may challenge it once), a call in is a caller leg from the trunk, known
