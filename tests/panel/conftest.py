@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_SECONDS = 10.0
+SHUTDOWN_GRACE_SECONDS = 1.0
+"""How long the server waits at the end of a test for the browser's connections to close (the browser closes
+after the server: an audio element may still be streaming) before it closes them itself."""
 PASSWORD = "secret-password"
 
 
@@ -74,7 +77,13 @@ def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     platform = make_platform(sqlite_url, tmp_path)
     demo = platform.services.demo.ensure()
     config = uvicorn.Config(
-        create_http_app(platform), host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="off"
+        create_http_app(platform),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="panel-server", daemon=True)
