@@ -8,7 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -26,18 +28,30 @@ START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 15.0
 
 
+_RECENTLY_GIVEN: deque[int] = deque(maxlen=256)
+_GIVING = threading.Lock()
+PORT_SPAN = 3
+"""sipp binds a media port's neighbours too (+2 for video): a port within this many of one given recently, to
+a peer that may still be starting in another thread, is not given again."""
+
+
 def free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1, since the SIP listeners share one number."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
-                    udp.bind(("127.0.0.1", port))
-                except OSError:
+    """A port free for both UDP and TCP on 127.0.0.1, since the SIP listeners share one number, and not next to
+    one given lately (tests start peers from several threads at once)."""
+    with _GIVING:
+        for _ in range(50):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                tcp.bind(("127.0.0.1", 0))
+                port = int(tcp.getsockname()[1])
+                if any(abs(port - given) <= PORT_SPAN for given in _RECENTLY_GIVEN):
                     continue
-                return port
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                    try:
+                        udp.bind(("127.0.0.1", port))
+                    except OSError:
+                        continue
+                    _RECENTLY_GIVEN.append(port)
+                    return port
     raise RuntimeError("no free port")
 
 
